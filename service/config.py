@@ -1,0 +1,59 @@
+"""One Config, read from the environment, with defaults for development."""
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-secret-not-for-production"
+DEV_DATA_KEY = "dev-data-key-not-for-production"
+
+
+def _env(name, default=None):
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _int(name, default):
+    return int(_env(name, default))
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of one process; tests build their own with overrides."""
+
+    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'svar.db'}"))
+    # None means: start the embedded Redis (see service/embedded.py).
+    redis_url: str | None = field(default_factory=lambda: _env("REDIS_URL"))
+    secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", DEV_SECRET))
+    data_key: str = field(default_factory=lambda: _env("SVAR_DATA_KEY", DEV_DATA_KEY))
+    public_base_url: str = field(default_factory=lambda: _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"))
+    twilio_account_sid: str | None = field(default_factory=lambda: _env("TWILIO_ACCOUNT_SID"))
+    twilio_auth_token: str | None = field(default_factory=lambda: _env("TWILIO_AUTH_TOKEN"))
+    twilio_from: str | None = field(default_factory=lambda: _env("TWILIO_FROM"))
+    twilio_messaging_service_sid: str | None = field(default_factory=lambda: _env("TWILIO_MESSAGING_SERVICE_SID"))
+    twilio_api_base_url: str | None = field(default_factory=lambda: _env("TWILIO_API_BASE_URL"))
+    telegram_bot_token: str | None = field(default_factory=lambda: _env("TELEGRAM_BOT_TOKEN"))
+    telegram_webhook_secret: str | None = field(default_factory=lambda: _env("TELEGRAM_WEBHOOK_SECRET"))
+    telegram_api_base_url: str | None = field(default_factory=lambda: _env("TELEGRAM_API_BASE_URL"))
+    # The phone simulator is a development tool: it is off unless asked for.
+    simulator: bool = field(default_factory=lambda: _env("SVAR_SIMULATOR", "0") == "1")
+    default_language: str = field(default_factory=lambda: _env("SVAR_DEFAULT_LANGUAGE", "nb"))
+    # Completed answer sets wait until this many can be written together (A3).
+    mix_batch: int = field(default_factory=lambda: _int("SVAR_MIX_BATCH", 5))
+    # Invalid answers to one question before the engine moves on.
+    max_attempts: int = field(default_factory=lambda: _int("SVAR_MAX_ATTEMPTS", 3))
+    send_batch: int = field(default_factory=lambda: _int("SVAR_SEND_BATCH", 50))
+    testing: bool = False
+
+    @property
+    def is_sqlite(self):
+        return self.database_url.startswith("sqlite")
+
+    def production_problems(self):
+        """What makes this config unsafe outside development."""
+        problems = []
+        if self.secret_key == DEV_SECRET:
+            problems.append("SECRET_KEY is the development default")
+        if self.data_key == DEV_DATA_KEY:
+            problems.append("SVAR_DATA_KEY is the development default")
+        return problems

@@ -1,0 +1,51 @@
+"""Encryption at rest and keyed hashes for addresses (A5) and codes (A7)."""
+import base64
+import hashlib
+import hmac
+import json
+from functools import lru_cache
+
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+
+def _derive(secret: str, purpose: bytes) -> bytes:
+    # One secret in the environment, separate keys per purpose, so that a
+    # hash key never doubles as an encryption key.
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"svar", info=purpose).derive(secret.encode())
+
+
+class Vault:
+    """Encrypts addresses and conversation state; hashes addresses and codes."""
+
+    def __init__(self, secret: str):
+        self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, b"encrypt")))
+        self._address_key = _derive(secret, b"address-hmac")
+        self._code_key = _derive(secret, b"code-hmac")
+
+    def encrypt(self, text: str) -> str:
+        return self._fernet.encrypt(text.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        return self._fernet.decrypt(token.encode()).decode()
+
+    def encrypt_json(self, value) -> str:
+        return self.encrypt(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+    def decrypt_json(self, token: str):
+        return json.loads(self.decrypt(token))
+
+    def address_hash(self, channel: str, address: str) -> str:
+        """Keyed hash of a normalised address: lookups and opt-outs without the number."""
+        return hmac.new(self._address_key, f"{channel}:{address}".encode(), hashlib.sha256).hexdigest()
+
+    def code_hash(self, code: str) -> str:
+        """Keyed hash of a normalised one-time code; the code itself is never stored."""
+        return hmac.new(self._code_key, code.encode(), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=8)
+def vault_for(secret: str) -> Vault:
+    """One Vault per key: key derivation is deliberately not free."""
+    return Vault(secret)
