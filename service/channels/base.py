@@ -1,0 +1,60 @@
+"""The one small interface every channel adapter implements: verify, parse, send."""
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message from a respondent, as the runner needs it and no more."""
+
+    channel: str
+    external_id: str  # the provider's id (Twilio MessageSid, Telegram update_id)
+    address: str  # normalised: E.164 phone number or chat id
+    text: str
+    language_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """What a send job hands to a channel."""
+
+    address: str
+    text: str
+    options: tuple = ()  # ({"reply": "1", "label": "..."}, ...) for buttons
+
+
+class SendError(Exception):
+    """A send that did not go through."""
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code
+
+
+class TemporaryFailure(SendError):
+    """Try again later (429, 5xx, timeouts); retry_after in seconds if the provider said."""
+
+    def __init__(self, message: str, code: str | None = None, retry_after: float | None = None):
+        super().__init__(message, code)
+        self.retry_after = retry_after
+
+
+class PermanentFailure(SendError):
+    """Never going through as it is (invalid number, rejected content)."""
+
+
+class RecipientOptedOut(PermanentFailure):
+    """The recipient blocked us at the provider (Twilio 21610, Telegram 403)."""
+
+
+class Channel(Protocol):
+    name: str
+
+    def verify(self, request) -> bool:
+        """True if the Flask request really comes from the provider."""
+
+    def parse(self, request) -> list[InboundMessage]:
+        """The respondent messages in a verified request; raise ValueError if malformed."""
+
+    def send(self, message: OutgoingMessage) -> str:
+        """Send and return the provider's message id, or raise a SendError."""

@@ -1,0 +1,278 @@
+"""Tables, in three groups that never point at each other across the line.
+
+Dispatch side (A1): organisations, campaigns, invitations, conversations,
+outbox. It knows who was asked, never what they answered once they finish.
+
+Answer side (A2): responses and answers. Campaign, unit, group, language and
+values; a random id; no timestamp, no sequence, no key towards dispatch.
+"""
+import secrets
+from datetime import datetime
+from datetime import timezone
+
+from sqlalchemy import JSON
+from sqlalchemy import Boolean
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on SQLite as well as PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def random_id() -> str:
+    """Ids on the answer side carry no order: 128 random bits."""
+    return secrets.token_hex(16)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# --- organisation and people -------------------------------------------------
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Oslo")
+    default_language: Mapped[str] = mapped_column(String(16), default="nb")
+    # Region for reading phone numbers typed without a country code.
+    region: Mapped[str] = mapped_column(String(2), default="NO")
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+
+class RespondentGroup(Base):
+    __tablename__ = "respondent_groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="admin")  # admin | coordinator
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    organisation: Mapped[Organisation] = relationship()
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    user: Mapped[User] = relationship()
+
+
+# --- surveys and campaigns ---------------------------------------------------
+
+
+class SurveyVersion(Base):
+    """The exact survey file a campaign runs, kept even when the file changes."""
+
+    __tablename__ = "survey_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | open | closed
+    default_language: Mapped[str] = mapped_column(String(16), default="nb")
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    survey_version: Mapped[SurveyVersion] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    units: Mapped[list[Unit]] = relationship(secondary="campaign_units")
+
+
+class CampaignUnit(Base):
+    __tablename__ = "campaign_units"
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+
+
+# --- dispatch side -----------------------------------------------------------
+
+
+class Invitation(Base):
+    """One respondent's one-time code, bound to a campaign, unit and group."""
+
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("respondent_groups.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # sms | telegram | paper
+    language: Mapped[str] = mapped_column(String(16))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    address_enc: Mapped[str | None] = mapped_column(Text)
+    address_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # created -> invited -> delivered -> started -> completed; or opted_out / failed
+    status: Mapped[str] = mapped_column(String(16), default="created")
+    reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    campaign: Mapped[Campaign] = relationship()
+    __table_args__ = (
+        Index("ix_invitations_campaign_status", "campaign_id", "status"),
+        UniqueConstraint("campaign_id", "address_hash"),
+    )
+
+
+class Conversation(Base):
+    """Answers in progress, encrypted; deleted when the respondent completes (A3)."""
+
+    __tablename__ = "conversations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address_hash: Mapped[str] = mapped_column(String(64))
+    address_enc: Mapped[str] = mapped_column(Text)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id"), unique=True)
+    state_enc: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    invitation: Mapped[Invitation] = relationship()
+    __table_args__ = (UniqueConstraint("channel", "address_hash"),)
+
+
+class InboundReceipt(Base):
+    """Provider message ids already applied, so a retried webhook runs once."""
+
+    __tablename__ = "inbound_receipts"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class OutboxMessage(Base):
+    """A message to send; the row is the truth, the queue only a hint."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address_enc: Mapped[str | None] = mapped_column(Text)
+    # Erased once the provider has accepted the message.
+    body: Mapped[str | None] = mapped_column(Text)
+    # Buttons a chat channel may show: [{"reply": "1", "label": "..."}].
+    options: Mapped[list | None] = mapped_column(JSON)
+    kind: Mapped[str] = mapped_column(String(16), default="reply")  # invitation | reply | reminder
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"), index=True)
+    # pending -> sending -> sent -> delivered; or failed / undelivered
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    error_message: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("ix_outbox_status_updated", "status", "updated_at"),)
+
+
+class OptOut(Base):
+    """A keyed hash of an address that said STOP; holds across campaigns (A5)."""
+
+    __tablename__ = "opt_outs"
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+# --- answer side -------------------------------------------------------------
+
+
+class PooledAnswerSet(Base):
+    """A completed answer set waiting to be written in a shuffled batch (A3)."""
+
+    __tablename__ = "answer_pool"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    campaign_id: Mapped[int] = mapped_column(Integer, index=True)
+    unit_id: Mapped[int] = mapped_column(Integer)
+    group_id: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(16))
+    complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    answers_enc: Mapped[str] = mapped_column(Text)
+
+
+class Response(Base):
+    """One anonymous answer set. Deliberately no timestamp and no sequence."""
+
+    __tablename__ = "responses"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    # Plain integers, not foreign keys: the answer side stands alone.
+    campaign_id: Mapped[int] = mapped_column(Integer, index=True)
+    unit_id: Mapped[int] = mapped_column(Integer)
+    group_id: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(16))
+    complete: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+    response_id: Mapped[str] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The value as JSON (int, float, choice id, list of ids, text or "dont_know").
+    value: Mapped[object] = mapped_column(JSON)
+    # Numeric answers also here, so means are computed in SQL.
+    number: Mapped[float | None] = mapped_column()
