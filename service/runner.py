@@ -1,0 +1,228 @@
+"""The inbound step: dedupe, lock the conversation, resume the engine, apply the Sprint.
+
+Everything a step changes (conversation state, outbox rows, invitation
+status, pooled answers) commits in one transaction; send jobs are enqueued
+only after that commit.
+"""
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import IntegrityError
+
+from flows import intake
+from flows.engine import resume
+from flows.model import EventType
+from flows.model import Inbound
+from flows.model import InboundKind
+from flows.model import Outbound
+from flows.model import Sprint
+from flows.model import State
+
+from . import optouts
+from .channels.base import InboundMessage
+from .codes import code_hash
+from .models import Campaign
+from .models import Conversation
+from .models import InboundReceipt
+from .models import Invitation
+from .outbox import queue_outbound
+from .surveys import survey_of
+from .thresholds import small_group_switches
+
+log = logging.getLogger(__name__)
+
+APPLIED = "applied"
+DUPLICATE = "duplicate"
+# Invitation statuses from which a respondent may still answer.
+OPEN_STATUSES = ("created", "invited", "delivered", "started")
+
+
+def handle_inbound(runtime, message: InboundMessage, now: datetime) -> str:
+    """Apply one inbound message exactly once; raise if the database fails."""
+    for attempt in range(3):
+        try:
+            with runtime.transaction() as session:
+                if not _first_receipt(session, message, now):
+                    return DUPLICATE
+                _step(session, runtime, message, now)
+                return APPLIED
+        except IntegrityError:
+            # Two first messages from one address raced to create the
+            # conversation; the loser runs again and finds it.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _first_receipt(session, message, now) -> bool:
+    """Record the provider's message id; False if it was applied before."""
+    dialect = sqlite if session.bind.dialect.name == "sqlite" else postgresql
+    statement = (
+        dialect.insert(InboundReceipt)
+        .values(channel=message.channel, external_id=message.external_id, received_at=now)
+        .on_conflict_do_nothing()
+    )
+    return session.execute(statement).rowcount == 1
+
+
+def _step(session, runtime, message, now):
+    vault = runtime.vault
+    address_hash = vault.address_hash(message.channel, message.address)
+    conversation = session.scalar(
+        select(Conversation)
+        .where(Conversation.channel == message.channel, Conversation.address_hash == address_hash)
+        .with_for_update()
+    )
+    if conversation is None:
+        conversation = _open_conversation(session, runtime, message, address_hash, now)
+        if conversation is None:
+            return
+    state = State.from_dict(vault.decrypt_json(conversation.state_enc))
+    invitation = conversation.invitation
+    campaign = invitation.campaign
+    if campaign.status != "open":
+        _expire(session, runtime, conversation, state, now)
+        return
+    survey = survey_of(campaign.survey_version)
+    inbound = Inbound(kind=InboundKind.MESSAGE, text=message.text)
+    sprint = resume(survey, state, inbound, now, max_attempts=runtime.config.max_attempts)
+    apply_sprint(session, runtime, conversation, sprint, now)
+
+
+def _open_conversation(session, runtime, message, address_hash, now) -> Conversation | None:
+    """Bind a new conversation to an invitation, by address or by typed code; else explain."""
+    invitation = _invitation_for_address(session, message.channel, address_hash)
+    typed_code = code_hash(runtime.vault, message.text) if intake.looks_like_code(message.text) else None
+    by_code = session.scalar(select(Invitation).where(Invitation.code_hash == typed_code)) if typed_code else None
+    # Someone invited by SMS may reply with words that happen to look like a
+    # code ("yes please"); only a code that exists overrides their invitation.
+    if typed_code and (by_code is not None or invitation is None):
+        refusal = _code_refusal(session, by_code)
+        if refusal is not None:
+            language = by_code.language if by_code else _intake_language(runtime, message)
+            _reply(session, runtime, message, refusal(language), by_code)
+            return None
+        invitation = by_code
+    if invitation is None:
+        _reply(session, runtime, message, _no_invitation_reply(session, runtime, message, address_hash), None)
+        return None
+    state = State(language=invitation.language, **small_group_switches(session, invitation))
+    conversation = Conversation(
+        channel=message.channel,
+        address_hash=address_hash,
+        address_enc=runtime.vault.encrypt(message.address),
+        invitation=invitation,
+        state_enc=runtime.vault.encrypt_json(state.to_dict()),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(conversation)
+    session.flush()
+    return conversation
+
+
+def _invitation_for_address(session, channel, address_hash) -> Invitation | None:
+    """The open invitation sent to this address, so a reply to it starts the survey."""
+    return session.scalar(
+        select(Invitation)
+        .join(Campaign)
+        .where(
+            Invitation.channel == channel,
+            Invitation.address_hash == address_hash,
+            Invitation.status.in_(OPEN_STATUSES),
+            Campaign.status == "open",
+        )
+        .order_by(Invitation.id.desc())
+        .limit(1)
+    )
+
+
+def _code_refusal(session, invitation):
+    """Why a typed code cannot start a survey, as an intake reply function; None if it can."""
+    if invitation is None:
+        return intake.code_not_found
+    if invitation.campaign.status != "open":
+        return intake.campaign_closed
+    if invitation.status == "completed":
+        return intake.already_answered
+    if invitation.status not in OPEN_STATUSES:
+        return intake.code_not_found
+    in_use = session.scalar(select(Conversation.id).where(Conversation.invitation_id == invitation.id))
+    return intake.code_in_use if in_use else None
+
+
+def _no_invitation_reply(session, runtime, message, address_hash) -> Outbound:
+    answered = session.scalar(
+        select(Invitation.language)
+        .where(Invitation.address_hash == address_hash, Invitation.status == "completed")
+        .limit(1)
+    )
+    if answered:
+        return intake.already_answered(answered)
+    return intake.unknown_sender(_intake_language(runtime, message))
+
+
+def _intake_language(runtime, message) -> str:
+    return message.language_hint or runtime.config.default_language
+
+
+def _reply(session, runtime, message, outbound: Outbound, invitation):
+    """Answer a sender who has no conversation (yet)."""
+    queue_outbound(
+        session,
+        runtime,
+        channel=message.channel,
+        address_enc=runtime.vault.encrypt(message.address),
+        outbound=[outbound],
+        invitation=invitation,
+    )
+
+
+def apply_sprint(session, runtime, conversation: Conversation, sprint: Sprint, now: datetime):
+    """Write what the engine decided: outbox rows, invitation status, state or pooled answers."""
+    invitation = conversation.invitation
+    queue_outbound(
+        session,
+        runtime,
+        channel=conversation.channel,
+        address_enc=conversation.address_enc,
+        outbound=sprint.outbound,
+        invitation=invitation,
+    )
+    if sprint.has(EventType.STARTED) and invitation.status in OPEN_STATUSES:
+        invitation.status = "started"
+        invitation.started_at = now
+    if sprint.has(EventType.OPTED_OUT):
+        # Opting out withdraws the answers given so far as well.
+        optouts.opt_out(session, invitation.campaign.organisation_id, conversation.address_hash)
+        invitation.status = "opted_out"
+        session.delete(conversation)
+        return
+    if sprint.has(EventType.COMPLETED):
+        from workers.store import pool_answers
+
+        pool_answers(session, runtime, invitation, sprint.state.answers, complete=True)
+        invitation.status = "completed"
+        invitation.completed_at = now
+        session.delete(conversation)
+        return
+    conversation.state_enc = runtime.vault.encrypt_json(sprint.state.to_dict())
+    conversation.updated_at = now
+
+
+def _expire(session, runtime, conversation, state, now):
+    """The campaign closed under an open conversation: say so and end it."""
+    survey = survey_of(conversation.invitation.campaign.survey_version)
+    sprint = resume(survey, state, Inbound(kind=InboundKind.EXPIRE), now)
+    queue_outbound(
+        session,
+        runtime,
+        channel=conversation.channel,
+        address_enc=conversation.address_enc,
+        outbound=sprint.outbound,
+        invitation=conversation.invitation,
+    )
+    session.delete(conversation)

@@ -1,0 +1,77 @@
+"""Completed answers move to the anonymous answer side through a mixing pool (A3).
+
+A completed answer set first waits, encrypted, in the pool. Only when at
+least `mix_batch` sets of a campaign are waiting (or the campaign closes)
+are they written to `responses`, shuffled, with fresh random ids, so neither
+the order of rows nor the moment of writing tells who finished when.
+"""
+import random
+
+from sqlalchemy import delete
+from sqlalchemy import select
+
+from service import runtime as runtimes
+from service.models import Answer
+from service.models import PooledAnswerSet
+from service.models import Response
+from service.models import random_id
+from service.queue import after_commit
+
+_shuffle = random.SystemRandom().shuffle
+
+
+def pool_answers(session, runtime, invitation, answers: dict, complete: bool):
+    """Put one answer set in the pool, carrying only what the answer side may hold."""
+    session.add(
+        PooledAnswerSet(
+            campaign_id=invitation.campaign_id,
+            unit_id=invitation.unit_id,
+            group_id=invitation.group_id,
+            language=invitation.language,
+            complete=complete,
+            answers_enc=runtime.vault.encrypt_json(answers),
+        )
+    )
+    after_commit(session, flush_pool, invitation.campaign_id)
+
+
+def flush_pool(campaign_id: int, force: bool = False) -> int:
+    """Job: write the campaign's pooled sets once there are enough (or all, if forced)."""
+    runtime = runtimes.current()
+    with runtime.transaction() as session:
+        return write_pooled(session, runtime, campaign_id, minimum=1 if force else runtime.config.mix_batch)
+
+
+def write_pooled(session, runtime, campaign_id: int, minimum: int) -> int:
+    """Move pooled sets to responses in random order; nothing if fewer than `minimum` wait."""
+    query = select(PooledAnswerSet).where(PooledAnswerSet.campaign_id == campaign_id)
+    if session.bind.dialect.name == "postgresql":
+        # Two flushes at once must not write the same set twice.
+        query = query.with_for_update(skip_locked=True)
+    pooled = list(session.scalars(query))
+    if len(pooled) < minimum:
+        return 0
+    _shuffle(pooled)
+    for entry in pooled:
+        response = Response(
+            id=random_id(),
+            campaign_id=entry.campaign_id,
+            unit_id=entry.unit_id,
+            group_id=entry.group_id,
+            language=entry.language,
+            complete=entry.complete,
+        )
+        session.add(response)
+        answers = runtime.vault.decrypt_json(entry.answers_enc)
+        session.add_all(
+            Answer(response_id=response.id, question_id=question_id, value=value, number=_number(value))
+            for question_id, value in answers.items()
+        )
+    session.execute(delete(PooledAnswerSet).where(PooledAnswerSet.id.in_([p.id for p in pooled])))
+    return len(pooled)
+
+
+def _number(value):
+    if isinstance(value, bool):
+        return None
+    return float(value) if isinstance(value, (int, float)) else None
