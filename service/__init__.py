@@ -23,8 +23,14 @@ def create_app(config: Config | None = None, redis=None) -> Flask:
     app.extensions["svar"] = runtime
 
     from . import health
+    from . import webhooks
 
     app.register_blueprint(health.bp)
+    if config.simulator:
+        from . import simulator
+
+        app.register_blueprint(simulator.bp)
+    app.register_blueprint(webhooks.bp)
     # Blueprints of each area are registered here, one line each.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app
