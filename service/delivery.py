@@ -1,0 +1,78 @@
+"""Delivery reports from providers, applied to outbox rows and invitations, forward only."""
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+
+from . import optouts
+from .models import Campaign
+from .models import Invitation
+from .models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+# Earlier reports (queued, sending, sent) say no more than the "sent" the
+# send worker wrote when Twilio accepted the message, so only these count.
+DELIVERED = {"delivered", "read"}
+FAILED = {"failed": "failed", "undelivered": "undelivered", "canceled": "failed"}
+# Nothing moves a row out of these.
+FINAL = {"delivered", "failed", "undelivered"}
+UNSUBSCRIBED = "21610"
+
+
+def record_status(session, provider_id: str, status: str, error_code: str | None, now: datetime) -> str | None:
+    """Apply one status report; returns the outbox status it set, or None if it changed nothing."""
+    row = session.scalar(select(OutboxMessage).where(OutboxMessage.provider_id == provider_id).with_for_update())
+    if row is None:
+        # Not ours, or already purged: acknowledge so the provider stops asking.
+        return None
+    status = (status or "").lower()
+    if error_code == UNSUBSCRIBED:
+        _opt_out(session, row)
+    if row.status in FINAL:
+        return None
+    if status in FAILED:
+        row.status = FAILED[status]
+        row.error_code = error_code
+        row.error_message = f"provider reported {status}"
+        row.updated_at = now
+        _invitation_failed(session, row)
+        return row.status
+    if status in DELIVERED:
+        row.status = "delivered"
+        row.updated_at = now
+        _invitation_delivered(session, row, now)
+        return row.status
+    return None
+
+
+def _invitation_delivered(session, row, now):
+    invitation = _invitation_of(session, row)
+    if invitation is not None and invitation.status == "invited":
+        invitation.status = "delivered"
+        invitation.delivered_at = now
+
+
+def _invitation_failed(session, row):
+    invitation = _invitation_of(session, row)
+    if invitation is not None and invitation.status in ("created", "invited"):
+        invitation.status = "failed"
+
+
+def _invitation_of(session, row) -> Invitation | None:
+    if row.kind != "invitation" or row.invitation_id is None:
+        return None
+    return session.get(Invitation, row.invitation_id)
+
+
+def _opt_out(session, row):
+    """The recipient blocked us at the carrier: stop every open invitation to them."""
+    if row.invitation_id is None:
+        # The address itself is erased after sending; only an invitation keeps its hash.
+        log.warning("opt-out reported for outbox %s without an invitation; not recorded", row.id)
+        return
+    invitation = session.get(Invitation, row.invitation_id)
+    if invitation is None or not invitation.address_hash:
+        return
+    campaign = session.get(Campaign, invitation.campaign_id)
+    optouts.opt_out(session, campaign.organisation_id, invitation.address_hash)

@@ -1,0 +1,79 @@
+"""Provider webhooks: Twilio inbound SMS and delivery status."""
+import logging
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import request
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from . import delivery
+from .channels import channel_for
+from .models import utcnow
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+# Replies go out through the REST API from the send worker, so Twilio gets
+# nothing to say here: no TwiML round trips, no reply lost with a timeout.
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+
+def _runtime():
+    return current_app.extensions["svar"]
+
+
+def _verified_sms_channel():
+    channel = channel_for("sms", _runtime())
+    if not channel.verify(request):
+        # No detail: a forger learns nothing from the answer.
+        abort(403)
+    return channel
+
+
+@bp.post("/twilio/sms")
+def twilio_sms():
+    """One inbound SMS: verify, parse, hand to the runner, answer with empty TwiML."""
+    channel = _verified_sms_channel()
+    try:
+        messages = channel.parse(request)
+    except ValueError:
+        abort(400)
+    # Imported here so the webhooks load even while the runner is being built.
+    from . import runner
+
+    now = utcnow()
+    try:
+        for message in messages:
+            runner.handle_inbound(_runtime(), message, now)
+    except SQLAlchemyError as exc:
+        # The receipt rolled back with the step, so Twilio's retry is safe.
+        log.error("inbound SMS not applied: %s", type(exc).__name__)
+        abort(503)
+    return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+@bp.post("/twilio/status")
+def twilio_status():
+    """A delivery report for a message we sent."""
+    _verified_sms_channel()
+    sid = request.form.get("MessageSid", "").strip()
+    status = request.form.get("MessageStatus", "").strip()
+    if not sid or not status or len(sid) > 64:
+        abort(400)
+    error_code = request.form.get("ErrorCode", "").strip() or None
+    try:
+        with _runtime().transaction() as session:
+            delivery.record_status(session, sid, status, error_code, utcnow())
+    except SQLAlchemyError as exc:
+        log.error("delivery status not recorded: %s", type(exc).__name__)
+        abort(503)
+    return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+@bp.errorhandler(HTTPException)
+def plain_error(error: HTTPException):
+    """Short plain-text errors: providers read the status, nobody reads the page."""
+    return Response(f"{error.code} {error.name}\n", status=error.code, mimetype="text/plain")

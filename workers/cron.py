@@ -1,0 +1,9 @@
+"""Periodic jobs, started with `rq cron workers/cron.py`; one scheduler per deployment."""
+from rq import cron
+
+from service.queue import DEFAULT_QUEUE
+from workers.schedule import purge_receipts
+from workers.schedule import sweep_outbox
+
+cron.register(sweep_outbox, DEFAULT_QUEUE, interval=60)
+cron.register(purge_receipts, DEFAULT_QUEUE, interval=3600)
