@@ -52,8 +52,8 @@ def write_pooled(session, runtime, campaign_id: int, minimum: int) -> int:
     if len(pooled) < minimum:
         return 0
     _shuffle(pooled)
-    for entry in pooled:
-        response = Response(
+    responses = [
+        Response(
             id=random_id(),
             campaign_id=entry.campaign_id,
             unit_id=entry.unit_id,
@@ -61,7 +61,12 @@ def write_pooled(session, runtime, campaign_id: int, minimum: int) -> int:
             language=entry.language,
             complete=entry.complete,
         )
-        session.add(response)
+        for entry in pooled
+    ]
+    session.add_all(responses)
+    # Answers reference responses by foreign key only, so write responses first.
+    session.flush()
+    for response, entry in zip(responses, pooled):
         answers = runtime.vault.decrypt_json(entry.answers_enc)
         session.add_all(
             Answer(response_id=response.id, question_id=question_id, value=value, number=_number(value))
