@@ -1,0 +1,109 @@
+"""Invitations on their way out: fresh one-time codes, the invitation text, outbox rows."""
+import logging
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlalchemy import select
+
+from flows.i18n import messages
+
+from .codes import code_hash
+from .codes import new_code
+from .models import Campaign
+from .models import Invitation
+from .models import OutboxMessage
+from .surveys import survey_of
+
+log = logging.getLogger(__name__)
+
+# Many databases cap the parameters of one statement; 500 stays well under.
+CHUNK = 500
+
+
+def chunks(items: list, size: int = CHUNK):
+    """`items` in slices of at most `size`."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def fresh_codes(session, vault, count: int) -> list[tuple[str, str]]:
+    """`count` new (code, code_hash) pairs, none repeated and none already stored."""
+    # 40 bits per code: collisions are rare but not negligible over many
+    # campaigns, and code_hash is unique, so draw again rather than fail.
+    chosen: dict[str, str] = {}
+    while len(chosen) < count:
+        batch = {}
+        while len(batch) < count - len(chosen):
+            code = new_code()
+            digest = code_hash(vault, code)
+            if digest not in chosen:
+                batch[digest] = code
+        taken = set()
+        for part in chunks(list(batch)):
+            taken.update(session.scalars(select(Invitation.code_hash).where(Invitation.code_hash.in_(part))))
+        chosen.update((digest, code) for digest, code in batch.items() if digest not in taken)
+    return [(code, digest) for digest, code in chosen.items()]
+
+
+def survey_title(survey, *languages: str) -> str:
+    """The survey's title in the first of `languages` it has, else its default."""
+    for language in (*languages, survey.default_language):
+        if survey.title.get(language):
+            return survey.title[language]
+    return survey.key
+
+
+def invitation_text(organisation: str, title: str, code: str, language: str) -> str:
+    """The SMS that invites one respondent; it carries their plain code."""
+    m = messages(language)
+    # Kept short and GSM-7 (no curly quotes, no dashes) so it fits two SMS parts.
+    return m.gettext(
+        "%(organisation)s invites you to a short survey: %(title)s. "
+        "Reply to this message to start, or send the code %(code)s. "
+        "Your answers are anonymous. Reply STOP to opt out.",
+        organisation=organisation,
+        title=title,
+        code=code,
+    )
+
+
+def send_invitations(session, runtime, campaign: Campaign, invitations: list[Invitation], now: datetime) -> list[int]:
+    """Mark `invitations` invited; for SMS ones draw a fresh code and write an outbox row.
+
+    Returns the outbox ids, queued for sending after commit. The plain code
+    exists only in the outbox body, which the send worker erases once the
+    provider has accepted the message.
+    """
+    survey = survey_of(campaign.survey_version)
+    organisation = campaign.organisation.name
+    sms = [invitation for invitation in invitations if invitation.channel == "sms"]
+    rows = []
+    for invitation, (code, digest) in zip(sms, fresh_codes(session, runtime.vault, len(sms))):
+        invitation.code_hash = digest
+        title = survey_title(survey, invitation.language, campaign.default_language)
+        rows.append(
+            {
+                "channel": "sms",
+                "address_enc": invitation.address_enc,
+                "body": invitation_text(organisation, title, code, invitation.language),
+                "kind": "invitation",
+                "campaign_id": campaign.id,
+                "invitation_id": invitation.id,
+                "status": "pending",
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    for invitation in invitations:
+        invitation.status = "invited"
+        invitation.invited_at = now
+    session.flush()
+    ids = []
+    for part in chunks(rows):
+        ids.extend(session.scalars(insert(OutboxMessage).returning(OutboxMessage.id), part))
+    if ids:
+        from workers.send import enqueue_send
+
+        enqueue_send(session, ids)
+    log.info("campaign %s: %d invitations issued, %d SMS queued", campaign.id, len(invitations), len(ids))
+    return ids
