@@ -35,7 +35,9 @@ def answer_all(runtime, phone, text_answer="Bra program", max_steps=40):
         reply = last_reply(runtime, phone)
         if not reply.options and reply.invitation_id is not None and _finished(runtime, reply):
             return step
-        answer = reply.options[0]["reply"] if reply.options else text_answer
+        # A free-text question offers only its skip button ("-"): write instead.
+        offered = [option["reply"] for option in reply.options or () if option["reply"] != "-"]
+        answer = offered[0] if offered else text_answer
         say(runtime, phone, answer)
     raise AssertionError("survey did not finish")
 
