@@ -31,6 +31,9 @@ def create_app(config: Config | None = None, redis=None) -> Flask:
 
         app.register_blueprint(simulator.bp)
     app.register_blueprint(webhooks.bp)
+    from . import api
+
+    app.register_blueprint(api.bp)
     # Blueprints of each area are registered here, one line each.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app

@@ -1,0 +1,122 @@
+"""Campaigns: list, create, read, launch, close and progress."""
+from sqlalchemy import select
+
+from .. import campaigns
+from ..models import Campaign
+from ..models import SurveyVersion
+from ..models import utcnow
+from ..progress import progress
+from ..surveys import latest
+from ..surveys import survey_of
+from . import bp
+from .auth import READERS
+from .auth import api_call
+from .auth import json_body
+from .errors import ApiError
+from .errors import invalid
+from .errors import not_found
+from .surveys import ensure_bundled
+from .values import campaign_json
+from .values import read_datetime
+from .values import read_id
+from .values import read_text
+
+
+def find_campaign(session, user, campaign_id: int) -> Campaign:
+    """The campaign if it belongs to the caller's organisation; 404 otherwise, whoever owns it."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.organisation_id != user.organisation_id:
+        raise not_found("campaign")
+    return campaign
+
+
+def conflict(error: campaigns.CampaignError) -> ApiError:
+    """A campaign refusal: 409 when its status is the reason, 400 when the request is."""
+    if isinstance(error, campaigns.CampaignStateError):
+        return ApiError(409, str(error), "campaign_state")
+    return invalid(str(error))
+
+
+@bp.get("/campaigns")
+@api_call(READERS)
+def list_campaigns(session, user):
+    """The organisation's campaigns, newest first."""
+    rows = session.scalars(
+        select(Campaign).where(Campaign.organisation_id == user.organisation_id).order_by(Campaign.id.desc())
+    )
+    return {"campaigns": [campaign_json(campaign) for campaign in rows]}
+
+
+@bp.post("/campaigns")
+@api_call()
+def create_campaign(session, user):
+    """A draft campaign of a stored survey (latest version unless `survey_version` is given)."""
+    body = json_body()
+    key = read_text(body.get("survey"), "survey", max_length=100)
+    name = read_text(body.get("name"), "name")
+    wanted = read_id(body.get("survey_version"), "survey_version", required=False)
+    unit_ids = body.get("unit_ids")
+    if not isinstance(unit_ids, list) or not unit_ids:
+        raise invalid("unit_ids must be a non-empty list of unit ids", field="unit_ids")
+    unit_ids = [read_id(unit_id, "unit_ids") for unit_id in unit_ids]
+    closes_at = read_datetime(body.get("closes_at"), "closes_at")
+    ensure_bundled(session)
+    if wanted is None:
+        version = latest(session, key)
+    else:
+        version = session.scalar(select(SurveyVersion).where(SurveyVersion.key == key, SurveyVersion.version == wanted))
+    if version is None:
+        raise invalid("no such survey (or survey version)", field="survey")
+    language = body.get("default_language")
+    if language is None:
+        # The organisation's language if the survey has it, else the survey's own.
+        survey = survey_of(version)
+        language = user.organisation.default_language
+        language = language if language in survey.languages else survey.default_language
+    if not isinstance(language, str):
+        raise invalid("default_language must be a language code", field="default_language")
+    try:
+        campaign = campaigns.create_campaign(
+            session, user.organisation, version, name, unit_ids, language.strip().lower(), closes_at=closes_at
+        )
+    except campaigns.CampaignError as error:
+        raise conflict(error) from None
+    return campaign_json(campaign), 201
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@api_call(READERS)
+def get_campaign(session, user, campaign_id):
+    """One campaign."""
+    return campaign_json(find_campaign(session, user, campaign_id))
+
+
+@bp.post("/campaigns/<int:campaign_id>/launch")
+@api_call()
+def launch_campaign(session, user, campaign_id):
+    """Open a draft campaign and queue its SMS invitations."""
+    campaign = find_campaign(session, user, campaign_id)
+    try:
+        queued = campaigns.launch(session, session.info["runtime"], campaign, utcnow())
+    except campaigns.CampaignError as error:
+        raise conflict(error) from None
+    return {**campaign_json(campaign), "invitations_queued": len(queued)}
+
+
+@bp.post("/campaigns/<int:campaign_id>/close")
+@api_call()
+def close_campaign(session, user, campaign_id):
+    """Close a campaign; its phone numbers are erased."""
+    campaign = find_campaign(session, user, campaign_id)
+    try:
+        campaigns.close(session, campaign, utcnow())
+    except campaigns.CampaignError as error:
+        raise conflict(error) from None
+    return campaign_json(campaign)
+
+
+@bp.get("/campaigns/<int:campaign_id>/progress")
+@api_call(READERS)
+def campaign_progress(session, user, campaign_id):
+    """How far the invitations got, overall and per unit."""
+    return progress(session, find_campaign(session, user, campaign_id))
