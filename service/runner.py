@@ -64,8 +64,10 @@ def _first_receipt(session, message, now) -> bool:
         dialect.insert(InboundReceipt)
         .values(channel=message.channel, external_id=message.external_id, received_at=now)
         .on_conflict_do_nothing()
+        # rowcount is not reliable across drivers; a returned row is.
+        .returning(InboundReceipt.external_id)
     )
-    return session.execute(statement).rowcount == 1
+    return session.execute(statement).scalar() is not None
 
 
 def _step(session, runtime, message, now):

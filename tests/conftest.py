@@ -14,18 +14,30 @@ from service.runtime import Runtime
 TEST_DATA_KEY = "test-data-key"
 
 
-@pytest.fixture
-def database_url(tmp_path):
-    """SQLite in a temp dir, or the PostgreSQL of TEST_DATABASE_URL, emptied."""
+@pytest.fixture(scope="session")
+def postgres_url():
+    """The PostgreSQL of TEST_DATABASE_URL with a fresh schema, or None."""
     url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        url = f"sqlite:///{tmp_path / 'test.db'}"
-    engine = db.engine_for(url)
-    Base.metadata.drop_all(engine)
-    if engine.dialect.name == "postgresql":
+    if url:
+        engine = db.engine_for(url)
         with engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    Base.metadata.create_all(engine)
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        Base.metadata.create_all(engine)
+    return url
+
+
+@pytest.fixture
+def database_url(tmp_path, postgres_url):
+    """SQLite in a temp dir, or the test PostgreSQL emptied."""
+    if postgres_url:
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        with db.engine_for(postgres_url).begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        yield postgres_url
+        return
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    Base.metadata.create_all(db.engine_for(url))
     yield url
     db.dispose_all()
 
