@@ -45,7 +45,10 @@ class TwilioApiDouble:
         self._stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="twilio-double", daemon=True)
+        # A short poll interval so stop() returns at once between tests.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="twilio-double", daemon=True
+        )
 
     @property
     def url(self) -> str:

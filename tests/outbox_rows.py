@@ -1,0 +1,65 @@
+"""Outbox rows with the campaign and invitation behind them, built straight from the models."""
+from datetime import datetime
+from datetime import timezone
+
+from service.models import Campaign
+from service.models import Invitation
+from service.models import Organisation
+from service.models import OutboxMessage
+from service.models import SurveyVersion
+from service.models import Unit
+
+PHONE = "+4791234567"
+NOW = datetime(2026, 10, 5, 10, 0, tzinfo=timezone.utc)
+
+
+def campaign(session, name="Outbox test") -> Campaign:
+    organisation = Organisation(name=f"{name} kommune")
+    survey = SurveyVersion(key=f"{name}-survey", version=1, sha256="0" * 64, source="key: test")
+    session.add_all([organisation, survey])
+    session.flush()
+    unit = Unit(organisation_id=organisation.id, name="Introduksjonssenteret")
+    row = Campaign(organisation_id=organisation.id, survey_version_id=survey.id, name=name, status="open", units=[unit])
+    session.add(row)
+    session.flush()
+    return row
+
+
+def invitation(session, runtime, campaign, phone=PHONE, status="created") -> Invitation:
+    row = Invitation(
+        campaign_id=campaign.id,
+        unit_id=campaign.units[0].id,
+        channel="sms",
+        language="nb",
+        code_hash=runtime.vault.code_hash(f"code-{phone}-{campaign.id}"),
+        address_enc=runtime.vault.encrypt(phone),
+        address_hash=runtime.vault.address_hash("sms", phone),
+        status=status,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def outbox(session, runtime, invitation=None, kind="invitation", phone=PHONE, body="Hei! Svar på undersøkelsen.", **values):
+    """One outbox row, pending unless told otherwise."""
+    fields = {
+        "channel": "sms",
+        "address_enc": runtime.vault.encrypt(phone),
+        "body": body,
+        "kind": kind,
+        "campaign_id": invitation.campaign_id if invitation is not None else None,
+        "invitation_id": invitation.id if invitation is not None else None,
+    }
+    row = OutboxMessage(**{**fields, **values})
+    session.add(row)
+    session.flush()
+    return row
+
+
+def outbox_for_new_invitation(runtime, phone=PHONE, kind="invitation", **values) -> tuple[int, int]:
+    """Commit a campaign, an invitation and its outbox row; returns (outbox id, invitation id)."""
+    with runtime.transaction() as session:
+        invite = invitation(session, runtime, campaign(session, name=f"c-{phone}"), phone=phone)
+        row = outbox(session, runtime, invite, kind=kind, phone=phone, **values)
+        return row.id, invite.id

@@ -1,0 +1,106 @@
+"""The send job run by RQ workers: in-process with fakeredis, and forked against a real redis-server."""
+import pytest
+from rq import SimpleWorker
+from rq import Worker
+from rq.job import JobStatus
+
+from service import db
+from service import runtime as runtimes
+from service.models import OutboxMessage
+from service.queue import SEND_QUEUE
+from service.runtime import Runtime
+from tests import outbox_rows
+from workers.send import enqueue_send
+
+
+def queue_rows(runtime, count=3):
+    ids = [outbox_rows.outbox_for_new_invitation(runtime, phone=f"+479123456{n}")[0] for n in range(count)]
+    with runtime.transaction() as session:
+        enqueue_send(session, ids)
+    return ids
+
+
+def statuses(runtime, ids):
+    with runtime.session() as session:
+        return [session.get(OutboxMessage, i).status for i in ids]
+
+
+def work(worker_class, runtime):
+    queue = runtime.queue(SEND_QUEUE)
+    worker_class([queue], connection=runtime.redis).work(burst=True)
+    return queue
+
+
+def test_simple_worker_with_fakeredis(send_runtime, twilio_api):
+    ids = queue_rows(send_runtime)
+    work(SimpleWorker, send_runtime)
+    assert statuses(send_runtime, ids) == ["sent"] * 3
+    assert len(twilio_api.messages) == 3
+
+
+def test_forking_worker_with_fakeredis(send_runtime, twilio_api):
+    ids = queue_rows(send_runtime)
+    db.dispose_all()
+    work(Worker, send_runtime)
+    assert statuses(send_runtime, ids) == ["sent"] * 3
+
+
+def test_a_throttled_job_is_scheduled_for_retry(send_runtime, twilio_api):
+    ids = queue_rows(send_runtime, count=2)
+    twilio_api.fail_next("429")
+    queue = work(SimpleWorker, send_runtime)
+    [job_id] = queue.scheduled_job_registry.get_job_ids()
+    job = queue.fetch_job(job_id)
+    assert job.get_status() == JobStatus.SCHEDULED and job.retries_left == 4
+    assert statuses(send_runtime, ids) == ["pending", "pending"]
+    # The job carries ids only: nothing to read in a failed-job registry.
+    assert job.args == (ids,)
+    assert b"+479123456" not in job.data and "Svar".encode() not in job.data
+
+
+@pytest.fixture
+def real_runtime(twilio_config, real_redis):
+    runtime = Runtime(twilio_config, redis=real_redis)
+    runtimes.install(runtime)
+    yield runtime
+    runtimes.install(None)
+
+
+@pytest.mark.redis
+def test_redis_server_is_one_rq_supports(real_redis):
+    assert tuple(int(p) for p in real_redis.info()["redis_version"].split(".")) >= (6, 2)
+
+
+@pytest.mark.redis
+def test_simple_worker_with_real_redis(real_runtime, twilio_api):
+    ids = queue_rows(real_runtime)
+    queue = work(SimpleWorker, real_runtime)
+    assert statuses(real_runtime, ids) == ["sent"] * 3
+    assert queue.finished_job_registry.count == 1
+
+
+@pytest.mark.redis
+def test_forking_worker_with_real_redis(real_runtime, twilio_api):
+    ids = queue_rows(real_runtime)
+    # The work horse is a fork: it must open its own database connections.
+    db.dispose_all()
+    queue = work(Worker, real_runtime)
+    assert statuses(real_runtime, ids) == ["sent"] * 3
+    assert len(twilio_api.messages) == 3
+    assert queue.failed_job_registry.count == 0
+
+
+@pytest.mark.redis
+def test_forking_worker_retry_after_an_outage(real_runtime, twilio_api):
+    ids = queue_rows(real_runtime, count=2)
+    twilio_api.fail_next("500")
+    db.dispose_all()
+    queue = work(Worker, real_runtime)
+    assert statuses(real_runtime, ids) == ["pending", "pending"]
+    [job_id] = queue.scheduled_job_registry.get_job_ids()
+    # Run the retry now instead of waiting out the interval.
+    queue.scheduled_job_registry.remove(job_id)
+    queue.enqueue_job(queue.fetch_job(job_id))
+    db.dispose_all()
+    work(Worker, real_runtime)
+    assert statuses(real_runtime, ids) == ["sent", "sent"]
