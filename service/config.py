@@ -17,11 +17,17 @@ def _int(name, default):
     return int(_env(name, default))
 
 
+def _var_dir() -> Path:
+    return Path(_env("SVAR_VAR_DIR", str(ROOT / "var")))
+
+
 @dataclass(frozen=True)
 class Config:
     """Settings of one process; tests build their own with overrides."""
 
-    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'svar.db'}"))
+    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{_var_dir() / 'svar.db'}"))
+    # Where `svar run` keeps its SQLite database and the embedded Redis's files.
+    var_dir: Path = field(default_factory=_var_dir)
     # None means: start the embedded Redis (see service/embedded.py).
     redis_url: str | None = field(default_factory=lambda: _env("REDIS_URL"))
     secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", DEV_SECRET))

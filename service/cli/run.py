@@ -36,7 +36,7 @@ def run(port, host, web_workers):
     upgrade(config.database_url)
     children = []
     if not config.redis_url:
-        redis_process, redis_url = start_redis(ROOT / "var" / "redis")
+        redis_process, redis_url = start_redis(config.var_dir / "redis")
         children.append(("redis", redis_process))
         env["REDIS_URL"] = os.environ["REDIS_URL"] = redis_url
         config = replace(config, redis_url=redis_url)

@@ -1,0 +1,4 @@
+"""`python -m service.cli`: the same as the `svar` command."""
+from . import main
+
+main()
