@@ -16,6 +16,7 @@ from flows.model import Question
 from flows.model import QuestionType
 from flows.model import Scale
 from flows.model import Survey
+from flows.yamlreader import ID as _ID
 from flows.yamlreader import NodeReader
 from flows.yamlreader import Problem
 from flows.yamlreader import SurveyError
@@ -53,7 +54,8 @@ def parse_survey(text: str, filename: str = "<survey>") -> Survey:
             root = loader.get_single_node()
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
-            raise SurveyError([Problem(filename, mark.line + 1 if mark else 1, f"not valid YAML: {error.problem}")]) from None
+            tip = "; quote texts that contain '?', ':' or ',' inside { }" if "expected ',' or '}'" in str(error.problem) else ""
+            raise SurveyError([Problem(filename, mark.line + 1 if mark else 1, f"not valid YAML: {error.problem}{tip}")]) from None
         except yaml.YAMLError as error:
             raise SurveyError([Problem(filename, 1, f"not valid YAML: {error}")]) from None
         if root is None:
@@ -190,7 +192,9 @@ class _Reader(NodeReader):
         return tuple(questions)
 
     def question(self, node, index: int, scales: dict, earlier: list, everywhere: dict, seen: set) -> Question | None:
-        fields = self.mapping(node, f"question {index}", _QUESTION, {"id", "type", "text"})
+        # Name the question by its id from the start, even in problems about its other keys.
+        written = next((v.value for k, v in getattr(node, "value", []) if getattr(k, "value", None) == "id" and isinstance(v, yaml.ScalarNode)), "")
+        fields = self.mapping(node, f"question '{written}'" if _ID.fullmatch(written) else f"question {index}", _QUESTION, {"id", "type", "text"})
         if fields is None:
             return None
         qid = self.identifier(fields["id"][1], f"question {index} id") if "id" in fields else None

@@ -37,7 +37,8 @@ def _load(language: str) -> gettext.NullTranslations:
         with po.open("rb") as fp:
             catalog = read_po(fp, locale=language.replace("-", "_"), domain=DOMAIN)
         buffer = BytesIO()
-        write_mo(buffer, catalog)  # fuzzy entries are left out, as pybabel compile does
+        # Fuzzy entries count, as with `make catalogs` (pybabel compile --use-fuzzy).
+        write_mo(buffer, catalog, use_fuzzy=True)
         buffer.seek(0)
         return Translations(buffer, domain=DOMAIN)
     return gettext.NullTranslations()

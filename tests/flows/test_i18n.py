@@ -1,0 +1,98 @@
+"""Catalogs: complete, GSM-7 friendly, and agreeing with the parsers' word lists."""
+import gettext
+
+import gsm0338  # noqa: F401  (registers the "gsm03.38" codec)
+import pytest
+from babel.messages.pofile import read_po
+
+from flows import answers
+from flows import i18n
+from flows.definitions import bundled_survey
+from flows.model import QuestionType
+
+CATALOGS = sorted(i18n.LOCALES.glob("*/LC_MESSAGES/messages.po"))
+# Messages of the engine: those whose only locations are in flows/.
+NB = read_po((i18n.LOCALES / "nb/LC_MESSAGES/messages.po").open("rb"), locale="nb")
+
+
+def engine_messages(catalog):
+    return [m for m in catalog if m.id and any(path.startswith("flows/") for path, _ in m.locations)]
+
+
+def gsm7(text: str) -> bool:
+    try:
+        text.encode("gsm03.38")
+    except UnicodeError:
+        return False
+    return True
+
+
+def test_nb_translates_every_engine_message():
+    missing = [m.id for m in engine_messages(NB) if not m.string or (isinstance(m.string, tuple) and not all(m.string))]
+    assert not missing
+    assert len(engine_messages(NB)) >= 40
+
+
+@pytest.mark.parametrize("message", engine_messages(NB), ids=lambda m: str(m.id)[:40])
+def test_nb_and_en_engine_texts_stay_gsm7(message):
+    ids = message.id if isinstance(message.id, tuple) else (message.id,)
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    for text in ids + strings:
+        assert gsm7(text), text
+
+
+def test_bundled_survey_nb_and_en_texts_stay_gsm7():
+    survey = bundled_survey("introduction-programme")
+    texts = [survey.title, survey.intro, survey.outro]
+    for question in survey.questions:
+        texts.append(question.text)
+        texts.extend(c.label for c in question.choices)
+        if question.scale:
+            texts.extend([question.scale.low, question.scale.high])
+    for text in texts:
+        for language in ("nb", "en"):
+            assert gsm7(text[language]), text[language]
+
+
+@pytest.mark.parametrize("language", ["en", "nb", "nn"])
+def test_words_the_prompts_offer_are_words_the_parsers_accept(language):
+    m = i18n.messages(language)
+    assert answers.is_dont_know(m.gettext("don't know"), language)
+    yes = answers.parse(_yesno(), m.gettext("yes"), language)
+    no = answers.parse(_yesno(), m.gettext("no"), language)
+    assert (yes.value, no.value) == ("yes", "no")
+
+
+def _yesno():
+    survey = bundled_survey("introduction-programme")
+    return next(q for q in survey.questions if q.type == QuestionType.YESNO)
+
+
+def test_unknown_language_falls_back_to_english():
+    assert isinstance(i18n.translations("xx"), gettext.NullTranslations)
+    assert i18n.messages("xx").gettext("Skip") == "Skip"
+
+
+def test_nynorsk_falls_back_to_bokmal_until_it_has_a_catalog():
+    assert i18n.messages("nn").gettext("Skip") == "Hopp over"
+
+
+def test_placeholders_are_named_python_format():
+    for message in engine_messages(NB):
+        text = message.id if isinstance(message.id, str) else message.id[0]
+        if "%" in text:
+            assert "python-format" in message.flags, text
+
+
+def test_plural_forms_follow_the_count():
+    m = i18n.messages("en")
+    assert "1 question left" in m.ngettext("Reminder: you have %(n)s question left in %(title)s.", "Reminder: you have %(n)s questions left in %(title)s.", 1, title="T")
+    assert "2 questions left" in m.ngettext("Reminder: you have %(n)s question left in %(title)s.", "Reminder: you have %(n)s questions left in %(title)s.", 2, title="T")
+
+
+def test_po_is_read_when_no_mo_is_compiled(tmp_path, monkeypatch):
+    folder = tmp_path / "nb" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_bytes((i18n.LOCALES / "nb/LC_MESSAGES/messages.po").read_bytes())
+    monkeypatch.setattr(i18n, "LOCALES", tmp_path)
+    assert i18n._load("nb").gettext("Skip") == "Hopp over"
