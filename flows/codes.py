@@ -13,18 +13,15 @@ _ALLOWED = frozenset(ALPHABET)
 
 
 def normalise_code(text: str) -> str | None:
-    """Return the canonical code typed in `text`, or None if it cannot be a code.
-
-    Separators are dropped and case is folded. Characters outside the alphabet
-    (including 0, O, 1 and I) are not guessed at: a wrong guess would spend
-    someone else's code, so a message containing them is simply not a code.
-    """
+    """The canonical code typed in `text` (separators dropped, upper case), or None."""
+    # 0, O, 1 and I are outside the alphabet and are not guessed at: a wrong
+    # guess could spend someone else's code, so such a message is not a code.
     folded = unicodedata.normalize("NFKC", text or "").strip().upper()
     compact = _SEPARATORS.sub("", folded)
     if not MIN_LENGTH <= len(compact) <= MAX_LENGTH:
         return None
     if not set(compact) <= _ALLOWED:
         return None
-    # A plain word like "QUESTION" fits the alphabet too; real codes mix in digits
-    # often, but we cannot require it, so callers still look the code up.
+    # Words like "yes please" fit the alphabet too, and a real code may hold no
+    # digit at all, so only the caller's lookup can tell a code from a word.
     return compact

@@ -8,11 +8,9 @@ _UNKNOWN = object()
 
 
 def condition_holds(condition: Condition, answers: dict) -> bool | None:
-    """Whether show_if holds for these answers; None while its question is unanswered.
-
-    A skipped answer (None) or "don't know" is simply not among the values,
-    so `in` hides the question and `not_in` shows it.
-    """
+    """Whether show_if holds for these answers; None while its question is unanswered."""
+    # A skipped answer (None) or "don't know" is simply not among the values,
+    # so `in` hides the question and `not_in` shows it.
     value = answers.get(condition.question, _UNKNOWN)
     if value is _UNKNOWN:
         return None

@@ -96,3 +96,12 @@ def test_po_is_read_when_no_mo_is_compiled(tmp_path, monkeypatch):
     (folder / "messages.po").write_bytes((i18n.LOCALES / "nb/LC_MESSAGES/messages.po").read_bytes())
     monkeypatch.setattr(i18n, "LOCALES", tmp_path)
     assert i18n._load("nb").gettext("Skip") == "Hopp over"
+
+
+def test_catalog_covers_every_message_in_the_engine_code():
+    from babel.messages.extract import extract_from_dir
+
+    flows_dir = i18n.LOCALES.parent / "flows"
+    in_code = {m[2] if isinstance(m[2], str) else m[2][0] for m in extract_from_dir(str(flows_dir), method_map=[("**.py", "python")])}
+    in_catalog = {m.id if isinstance(m.id, str) else m.id[0] for m in NB if m.id}
+    assert in_code - in_catalog == set(), "run `svar translate update` and translate the new messages"
