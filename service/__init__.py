@@ -22,19 +22,17 @@ def create_app(config: Config | None = None, redis=None) -> Flask:
     runtimes.install(runtime)
     app.extensions["svar"] = runtime
 
+    from . import api
     from . import health
     from . import webhooks
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(api.bp)
     if config.simulator:
         from . import simulator
 
         app.register_blueprint(simulator.bp)
-    app.register_blueprint(webhooks.bp)
-    from . import api
-
-    app.register_blueprint(api.bp)
-    # Blueprints of each area are registered here, one line each.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app
 
