@@ -174,7 +174,7 @@ def test_launch_writes_invitations_with_fresh_codes_and_queues_ids_after_commit(
 
 
 def test_the_english_invitation_is_gsm7(runtime, world):
-    gsm = pytest.importorskip("gsm0338")  # noqa: F841 - registers the codec
+    pytest.importorskip("gsm0338")  # importing it registers the gsm03.38 codec
     campaign_id = draft(runtime, world)
     add(runtime, campaign_id, [{"phone": PHONES[0], "unit_id": world.unit_ids[0], "language": "en"}])
     with runtime.transaction() as session:
