@@ -55,36 +55,36 @@ def service(tmp_path, twilio):
     }
     for name in ("DATABASE_URL", "REDIS_URL", "TEST_DATABASE_URL"):
         env.pop(name, None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    output = _read_until(process, "Stop with Ctrl-C.", timeout=60)
-    _wait_healthy(base, timeout=30)
-    yield base, output, tmp_path / "svar.db"
-    os.killpg(process.pid, signal.SIGTERM)
+    log = tmp_path / "svar-run.log"
+    with open(log, "w") as sink:
+        # A file, not a pipe: nobody drains a pipe while the test runs.
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "run"],
+            cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        raise
+        output = _wait_for_text(log, process, "Stop with Ctrl-C.", timeout=60)
+        _wait_healthy(base, timeout=30)
+        yield base, output, tmp_path / "svar.db"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        print(log.read_text()[-5000:])  # shown by pytest when the test fails
 
 
-def _read_until(process, marker, timeout):
-    lines, deadline = [], time.monotonic() + timeout
+def _wait_for_text(log, process, marker, timeout):
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
+        output = log.read_text()
+        if marker in output:
+            return output
+        if process.poll() is not None:
             break
-        lines.append(line)
-        if marker in line:
-            return "".join(lines)
-    raise AssertionError("svar run did not start:\n" + "".join(lines))
+        time.sleep(0.1)
+    raise AssertionError("svar run did not start:\n" + log.read_text())
 
 
 def _wait_healthy(base, timeout):
