@@ -186,14 +186,7 @@ def _reply(session, runtime, message, outbound: Outbound, invitation):
 def apply_sprint(session, runtime, conversation: Conversation, sprint: Sprint, now: datetime):
     """Write what the engine decided: outbox rows, invitation status, state or pooled answers."""
     invitation = conversation.invitation
-    queue_outbound(
-        session,
-        runtime,
-        channel=conversation.channel,
-        address_enc=conversation.address_enc,
-        outbound=sprint.outbound,
-        invitation=invitation,
-    )
+    _send(session, runtime, conversation, sprint.outbound)
     if sprint.has(EventType.STARTED) and invitation.status in OPEN_STATUSES:
         invitation.status = "started"
         invitation.started_at = now
@@ -219,12 +212,16 @@ def _expire(session, runtime, conversation, state, now):
     """The campaign closed under an open conversation: say so and end it."""
     survey = survey_of(conversation.invitation.campaign.survey_version)
     sprint = resume(survey, state, Inbound(kind=InboundKind.EXPIRE), now)
+    _send(session, runtime, conversation, sprint.outbound)
+    session.delete(conversation)
+
+
+def _send(session, runtime, conversation, outbound):
     queue_outbound(
         session,
         runtime,
         channel=conversation.channel,
         address_enc=conversation.address_enc,
-        outbound=sprint.outbound,
+        outbound=outbound,
         invitation=conversation.invitation,
     )
-    session.delete(conversation)
