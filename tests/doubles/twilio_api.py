@@ -150,8 +150,9 @@ class TwilioApiDouble:
             "to": to,
             "uri": f"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
         }
+        # Recorded as Twilio's resource (lowercase keys) plus the form fields as sent (To, Body, ...).
         with self._lock:
-            self.messages.append({**message, "status_callback": form.get("StatusCallback")})
+            self.messages.append({**form, **message, "status_callback": form.get("StatusCallback")})
         if self.deliver_after is not None and self.auth_token and form.get("StatusCallback"):
             timer = threading.Timer(self.deliver_after, self._deliver_quietly, (sid,))
             timer.daemon = True
