@@ -72,7 +72,7 @@ def service(tmp_path, twilio):
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-        print(log.read_text()[-5000:])  # shown by pytest when the test fails
+        print(log.read_text())  # shown by pytest when the test fails
 
 
 def _wait_for_text(log, process, marker, timeout):
