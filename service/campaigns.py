@@ -16,13 +16,17 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy import update
+
+from workers.store import flush_pool
 
 from .invitations import chunks
 from .invitations import fresh_codes
 from .invitations import send_invitations
 from .models import Campaign
+from .models import Conversation
 from .models import Invitation
 from .models import OptOut
 from .models import Organisation
@@ -34,6 +38,7 @@ from .phones import PhoneError
 from .phones import mask
 from .phones import normalise_phone
 from .progress import progress  # noqa: F401  (part of this module's interface)
+from .queue import after_commit
 from .respondent_rows import RowError
 from .respondent_rows import RowReader
 from .surveys import survey_of
@@ -270,6 +275,10 @@ def close(session, campaign: Campaign, now: datetime):
     session.execute(
         update(OutboxMessage).where(OutboxMessage.campaign_id == campaign.id).values(address_enc=None, body=None)
     )
-    # Open conversations keep their encrypted address until the close sweeper
-    # expires them (it must still tell the respondent the survey closed).
+    # Unfinished conversations end here, with their encrypted addresses and
+    # partial answers; a message after close would only cost and annoy.
+    invitations = select(Invitation.id).where(Invitation.campaign_id == campaign.id)
+    session.execute(delete(Conversation).where(Conversation.invitation_id.in_(invitations)))
+    # The last answer sets in the mixing pool are written now, however few (A3).
+    after_commit(session, flush_pool, campaign.id, True)
     log.info("campaign %s closed", campaign.id)

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from service import create_app
 from service import db
+from service import runtime as runtimes
 from service.config import Config
 from service.models import Base
 from service.runtime import Runtime
@@ -65,7 +66,10 @@ def redis():
 
 @pytest.fixture
 def runtime(config, redis):
-    return Runtime(config, redis=redis)
+    """The test's runtime, also the one jobs get from `service.runtime.current()`."""
+    runtime = Runtime(config, redis=redis)
+    runtimes.install(runtime)
+    return runtime
 
 
 @pytest.fixture
@@ -73,8 +77,6 @@ def app(config, redis, runtime):
     app = create_app(config, redis=redis)
     # One runtime for app and test code, so both see the same queues.
     app.extensions["svar"] = runtime
-    from service import runtime as runtimes
-
     runtimes.install(runtime)
     return app
 

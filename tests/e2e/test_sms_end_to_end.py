@@ -67,9 +67,10 @@ def service(tmp_path, twilio):
         _wait_healthy(base, timeout=30)
         yield base, output, tmp_path / "svar.db"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        # svar run stops its children in order: web, scheduler, worker, Redis.
+        process.terminate()
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
         print(log.read_text())  # shown by pytest when the test fails
@@ -104,7 +105,7 @@ def _texts_to(twilio, phone):
     return [m["Body"] for m in list(twilio.messages) if m.get("To") == phone]
 
 
-def _wait_for_reply(twilio, phone, seen, timeout=20):
+def _wait_for_reply(twilio, phone, seen, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         texts = _texts_to(twilio, phone)

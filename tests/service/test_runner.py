@@ -14,6 +14,7 @@ from service.models import Response
 from service.runtime import Runtime
 from tests.factories import invite
 from tests.factories import invite_many
+from tests.factories import NOW
 from tests.factories import open_campaign
 from tests.service.conversation import answer_all
 from tests.service.conversation import last_reply
@@ -177,3 +178,21 @@ def test_flushing_writes_the_pool_as_anonymous_responses(config, redis, campaign
     assert flush_pool(campaign.id) == 2
     assert count(runtime, Response) == 2 and count(runtime, PooledAnswerSet) == 0
     assert count(runtime, OutboxMessage) > 0
+
+
+def test_closing_ends_conversations_and_writes_the_whole_pool(runtime, campaign, invited):
+    from service.campaigns import close
+    from service.models import Campaign
+
+    say(runtime, PHONE, "Hei")
+    with runtime.transaction() as session:
+        finisher, code = invite(session, runtime, campaign)
+    say(runtime, OTHER, code)
+    answer_all(runtime, OTHER)
+    with runtime.transaction() as session:
+        close(session, session.get(Campaign, campaign.id), NOW)
+    assert count(runtime, Conversation) == 0
+    flush = [job for job in runtime.queue("default").get_jobs() if job.func_name.endswith("flush_pool")][-1]
+    assert flush.args == (campaign.id, True)
+    flush.perform()
+    assert count(runtime, Response) == 1 and count(runtime, PooledAnswerSet) == 0
