@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from . import delivery
+from . import runner
 from .channels import channel_for
 from .models import utcnow
 
@@ -41,9 +42,6 @@ def twilio_sms():
         messages = channel.parse(request)
     except ValueError:
         abort(400)
-    # Imported here so the webhooks load even while the runner is being built.
-    from . import runner
-
     now = utcnow()
     try:
         for message in messages:
