@@ -41,6 +41,8 @@ class Config:
     telegram_bot_token: str | None = field(default_factory=lambda: _env("TELEGRAM_BOT_TOKEN"))
     telegram_webhook_secret: str | None = field(default_factory=lambda: _env("TELEGRAM_WEBHOOK_SECRET"))
     telegram_api_base_url: str | None = field(default_factory=lambda: _env("TELEGRAM_API_BASE_URL"))
+    # The bot's @username without the @, for t.me deep links on printed codes.
+    telegram_bot_username: str | None = field(default_factory=lambda: _env("TELEGRAM_BOT_USERNAME"))
     # The phone simulator is a development tool: it is off unless asked for.
     simulator: bool = field(default_factory=lambda: _env("SVAR_SIMULATOR", "0") == "1")
     default_language: str = field(default_factory=lambda: _env("SVAR_DEFAULT_LANGUAGE", "nb"))
@@ -49,6 +51,11 @@ class Config:
     # Invalid answers to one question before the engine moves on.
     max_attempts: int = field(default_factory=lambda: _int("SVAR_MAX_ATTEMPTS", 3))
     send_batch: int = field(default_factory=lambda: _int("SVAR_SEND_BATCH", 50))
+    # Fewer invited than this in a unit and group: no background questions or comments (A6).
+    small_group: int = field(default_factory=lambda: _int("SVAR_SMALL_GROUP", 5))
+    # Wrong one-time codes one sender may type per window before intake stops looking (A7).
+    code_attempts: int = field(default_factory=lambda: _int("SVAR_CODE_ATTEMPTS", 5))
+    code_attempt_window: int = field(default_factory=lambda: _int("SVAR_CODE_ATTEMPT_WINDOW", 3600))
     testing: bool = False
 
     @property

@@ -73,7 +73,8 @@ class Unit(Base):
     __tablename__ = "units"
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # Service area -> institution: a unit's parent is in the same organisation, never itself below.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     __table_args__ = (UniqueConstraint("organisation_id", "name"),)
 
@@ -131,8 +132,18 @@ class Campaign(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
     name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | open | closed
+    # draft -> scheduled (launched, opening later) -> open -> closed
+    status: Mapped[str] = mapped_column(String(16), default="draft")
     default_language: Mapped[str] = mapped_column(String(16), default="nb")
+    # Languages respondents may answer in (a subset of the survey's); channels
+    # respondents are reached by: sms, telegram, paper.
+    languages: Mapped[list] = mapped_column(JSON, default=list)
+    channels: Mapped[list] = mapped_column(JSON, default=lambda: ["sms"])
+    # What closing does with answers left unfinished: discard | keep (as incomplete, anonymously).
+    incomplete_policy: Mapped[str] = mapped_column(String(16), default="discard")
+    # Fewer invited than this in a unit and group switches off background
+    # questions and comments; None means the deployment's SVAR_SMALL_GROUP.
+    small_group: Mapped[int | None] = mapped_column(Integer)
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -141,12 +152,19 @@ class Campaign(Base):
     survey_version: Mapped[SurveyVersion] = relationship()
     organisation: Mapped[Organisation] = relationship()
     units: Mapped[list[Unit]] = relationship(secondary="campaign_units")
+    groups: Mapped[list[RespondentGroup]] = relationship(secondary="campaign_groups")
 
 
 class CampaignUnit(Base):
     __tablename__ = "campaign_units"
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+
+
+class CampaignGroup(Base):
+    __tablename__ = "campaign_groups"
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_groups.id"), primary_key=True)
 
 
 # --- dispatch side -----------------------------------------------------------
