@@ -1,59 +1,58 @@
-"""Campaigns: create one, invite respondents or print codes, launch, close, follow progress.
+"""Campaigns: create one, invite respondents or print codes, launch (or schedule), open, close.
 
 Plain functions on a session and a runtime; the JSON API and the admin view
 call them inside their transaction, and queued work runs after its commit.
 
 Codes and SMS invitations: a code is only ever stored as its keyed hash
 (A7), yet the invitation SMS must carry it in plain text. An invitation
-added before launch gets the hash of a code that is thrown away at once
-(code_hash is NOT NULL and unique); at launch every SMS invitation draws a
-fresh code, its hash replaces the placeholder, and the plain code goes only
-into the outbox body. Paper codes are different: they are returned once to
-the caller for printing and never redrawn.
+added before launch gets a random placeholder instead (code_hash is NOT NULL
+and unique; see respondents.placeholder_code_hash); when the campaign opens
+every invitation with a phone draws a fresh code, its hash replaces the
+placeholder, and the plain code goes only into the outbox body. Paper codes
+are different: they are returned once to the caller for printing and never
+redrawn.
+
+Statuses: draft -> (launch) -> scheduled when the opening time is still
+ahead, else open -> closed. A sweeper opens scheduled campaigns when due and
+closes open ones at their closing time (workers/schedule.py).
 """
 import logging
-from dataclasses import dataclass
-from dataclasses import field
 from datetime import datetime
 
-from sqlalchemy import delete
 from sqlalchemy import select
 from sqlalchemy import update
 
-from workers.store import flush_pool
-
-from .invitations import chunks
+from .channel_setup import channel_problems
+from .closing import close  # noqa: F401  (part of this module's interface)
+from .campaign_errors import CampaignError
+from .campaign_errors import CampaignStateError
 from .invitations import fresh_codes
 from .invitations import send_invitations
 from .models import Campaign
-from .models import Conversation
 from .models import Invitation
 from .models import OptOut
 from .models import Organisation
-from .models import OutboxMessage
+from .models import RespondentGroup
 from .models import SurveyVersion
 from .models import Unit
 from .models import utcnow
-from .phones import PhoneError
-from .phones import mask
-from .phones import normalise_phone
 from .progress import progress  # noqa: F401  (part of this module's interface)
-from .queue import after_commit
 from .respondent_rows import RowError
 from .respondent_rows import RowReader
+from .respondent_rows import campaign_languages
+from .respondents import RespondentReport  # noqa: F401  (part of this module's interface)
+from .respondents import add_respondents  # noqa: F401  (part of this module's interface)
 from .surveys import survey_of
 
 log = logging.getLogger(__name__)
 
 MAX_PAPER_CODES = 1000
+CHANNELS = ("sms", "telegram", "paper")
+INCOMPLETE_POLICIES = ("discard", "keep")
+# A per-campaign small-group threshold above this would switch off every question worth asking.
+MAX_SMALL_GROUP = 100
 
-
-class CampaignError(ValueError):
-    """A request the campaign cannot honour; the message says why, for the user."""
-
-
-class CampaignStateError(CampaignError):
-    """The campaign is in the wrong status for this (draft, open, closed)."""
+__all__ = ["CampaignError", "CampaignStateError", "create_campaign", "generate_paper_codes", "launch", "open_campaign", "close"]
 
 
 def create_campaign(
@@ -64,30 +63,49 @@ def create_campaign(
     unit_ids: list[int],
     default_language: str,
     closes_at: datetime | None = None,
+    *,
+    opens_at: datetime | None = None,
+    group_ids: list[int] = (),
+    channels: list[str] = ("sms", "paper"),
+    languages: list[str] | None = None,
+    incomplete_policy: str = "discard",
+    small_group: int | None = None,
 ) -> Campaign:
-    """A draft campaign of `survey_version` for some of the organisation's units."""
+    """A draft campaign of `survey_version` for some of the organisation's units and groups."""
     name = (name or "").strip()
     if not name:
         raise CampaignError("name is required")
     if not unit_ids:
         raise CampaignError("at least one unit is required")
-    wanted = set(unit_ids)
-    units = session.scalars(
-        select(Unit).where(Unit.organisation_id == organisation.id, Unit.id.in_(wanted)).order_by(Unit.id)
-    ).all()
-    if len(units) != len(wanted):
-        raise CampaignError("unknown unit in unit_ids")
+    units = _owned(session, Unit, organisation, unit_ids, "unit_ids")
+    groups = _owned(session, RespondentGroup, organisation, group_ids, "group_ids")
     survey = survey_of(survey_version)
-    if default_language not in survey.languages:
-        raise CampaignError(f"language {default_language!r} is not one of the survey's: {', '.join(survey.languages)}")
-    if closes_at is not None and closes_at <= utcnow():
-        raise CampaignError("closes_at is in the past")
+    languages = list(dict.fromkeys(languages or survey.languages))
+    lacking = [language for language in [*languages, default_language] if language not in survey.languages]
+    if lacking:
+        raise CampaignError(f"language {lacking[0]!r} is not one of the survey's: {', '.join(survey.languages)}")
+    if default_language not in languages:
+        raise CampaignError("default_language must be one of the campaign's languages")
+    channels = list(dict.fromkeys(channels or ()))
+    if not channels or any(channel not in CHANNELS for channel in channels):
+        raise CampaignError(f"channels must be a non-empty list of: {', '.join(CHANNELS)}")
+    if incomplete_policy not in INCOMPLETE_POLICIES:
+        raise CampaignError(f"incomplete_policy must be one of: {', '.join(INCOMPLETE_POLICIES)}")
+    if small_group is not None and (isinstance(small_group, bool) or not isinstance(small_group, int) or not 1 <= small_group <= MAX_SMALL_GROUP):
+        raise CampaignError(f"small_group must be a whole number from 1 to {MAX_SMALL_GROUP}")
+    check_times(opens_at, closes_at, utcnow())
     campaign = Campaign(
         organisation=organisation,
         survey_version=survey_version,
         name=name,
-        units=list(units),
+        units=units,
+        groups=groups,
         default_language=default_language,
+        languages=languages,
+        channels=channels,
+        incomplete_policy=incomplete_policy,
+        small_group=small_group,
+        opens_at=opens_at,
         closes_at=closes_at,
         status="draft",
     )
@@ -96,99 +114,12 @@ def create_campaign(
     return campaign
 
 
-@dataclass
-class RespondentReport:
-    """What became of uploaded rows; rows are 0-based indexes and phones are masked."""
-
-    added: int = 0
-    errors: list[dict] = field(default_factory=list)
-    duplicates: list[dict] = field(default_factory=list)
-    opted_out: list[dict] = field(default_factory=list)
-
-    @property
-    def clean(self) -> bool:
-        return not (self.errors or self.duplicates or self.opted_out)
-
-
-def add_respondents(session, runtime, campaign: Campaign, rows: list[dict], now: datetime | None = None) -> RespondentReport:
-    """Invite respondents by SMS: {phone, language?, unit_id? or unit (name or id), group_id?} per row.
-
-    Good rows are kept even when others are bad. In an open campaign the new
-    invitations are sent at once; in a draft they wait for launch.
-    """
-    if campaign.status == "closed":
-        raise CampaignStateError("the campaign is closed")
-    report = RespondentReport()
-    vault = runtime.vault
-    read = RowReader(session, campaign)
-    accepted = {}  # address hash -> (index, e164, language, unit_id, group_id)
-    for index, row in enumerate(rows):
-        phone = row.get("phone") if isinstance(row, dict) else None
-        try:
-            if not isinstance(row, dict):
-                raise RowError("row must be an object")
-            e164 = normalise_phone(phone, campaign.organisation.region)
-            fields = read(row)
-        except (PhoneError, RowError) as error:
-            report.errors.append({"index": index, "reason": str(error), "phone": mask(phone)})
-            continue
-        digest = vault.address_hash("sms", e164)
-        if digest in accepted:
-            report.duplicates.append({"index": index, "phone": mask(e164)})
-            continue
-        accepted[digest] = (index, e164, *fields)
-    known, opted = set(), set()
-    for part in chunks(list(accepted)):
-        known.update(
-            session.scalars(
-                select(Invitation.address_hash).where(Invitation.campaign_id == campaign.id, Invitation.address_hash.in_(part))
-            )
-        )
-        # One query per chunk rather than optouts.is_opted_out per row: uploads run to thousands.
-        opted.update(
-            session.scalars(
-                select(OptOut.address_hash).where(
-                    OptOut.organisation_id == campaign.organisation_id, OptOut.address_hash.in_(part)
-                )
-            )
-        )
-    new = []
-    for digest, (index, e164, language, unit_id, group_id) in accepted.items():
-        if digest in known:
-            report.duplicates.append({"index": index, "phone": mask(e164)})
-        elif digest in opted:
-            report.opted_out.append({"index": index, "phone": mask(e164)})
-        else:
-            new.append((digest, e164, language, unit_id, group_id))
-    invitations = [
-        Invitation(
-            campaign_id=campaign.id,
-            unit_id=unit_id,
-            group_id=group_id,
-            channel="sms",
-            language=language,
-            # A placeholder: the real code is drawn at launch (see the module docstring).
-            code_hash=code_digest,
-            address_enc=vault.encrypt(e164),
-            address_hash=digest,
-            status="created",
-        )
-        for (digest, e164, language, unit_id, group_id), (_code, code_digest) in zip(
-            new, fresh_codes(session, vault, len(new))
-        )
-    ]
-    session.add_all(invitations)
-    session.flush()
-    if campaign.status == "open" and invitations:
-        send_invitations(session, runtime, campaign, invitations, now or utcnow())
-    report.added = len(invitations)
-    for entries in (report.duplicates, report.opted_out):
-        entries.sort(key=lambda entry: entry["index"])
-    log.info(
-        "campaign %s: %d respondents added, %d rejected, %d duplicates, %d opted out",
-        campaign.id, report.added, len(report.errors), len(report.duplicates), len(report.opted_out),
-    )
-    return report
+def check_times(opens_at: datetime | None, closes_at: datetime | None, now: datetime):
+    """The closing time lies ahead, and after the opening time."""
+    if closes_at is not None and closes_at <= now:
+        raise CampaignError("closes_at is in the past")
+    if opens_at is not None and closes_at is not None and closes_at <= opens_at:
+        raise CampaignError("closes_at must be after opens_at")
 
 
 def generate_paper_codes(
@@ -197,12 +128,13 @@ def generate_paper_codes(
     """`count` printable codes for a unit (and group); shown once, only their hashes kept."""
     if campaign.status == "closed":
         raise CampaignStateError("the campaign is closed")
+    if "paper" not in (campaign.channels or ["paper"]):
+        raise CampaignError("the campaign does not use paper codes; add paper to its channels")
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_PAPER_CODES:
         raise CampaignError(f"count must be between 1 and {MAX_PAPER_CODES}")
+    read = RowReader(session, campaign)
     try:
-        language, unit_id, group_id = RowReader(session, campaign)(
-            {"unit_id": unit_id, "group_id": group_id, "language": language}
-        )
+        language, unit_id, group_id = read.language(language), read.unit({"unit_id": unit_id}), read.group(group_id)
     except RowError as error:
         raise CampaignError(str(error)) from None
     # Paper codes handed out while the campaign is open count as invited at once.
@@ -227,58 +159,90 @@ def generate_paper_codes(
     return [code for code, _digest in pairs]
 
 
-def launch(session, runtime, campaign: Campaign, now: datetime) -> list[int]:
-    """Open a draft campaign and send its SMS invitations; returns the outbox ids."""
+def launch(session, runtime, campaign: Campaign, now: datetime, opens_at: datetime | None = None) -> list[int]:
+    """Launch a draft: open it now (sending invitations) or schedule it; returns the outbox ids."""
     if campaign.status != "draft":
         raise CampaignStateError(f"only a draft campaign can be launched; this one is {campaign.status}")
-    if campaign.closes_at is not None and campaign.closes_at <= now:
+    opens_at = opens_at or campaign.opens_at
+    if campaign.closes_at is None:
+        raise CampaignError("set a closing time first: phone numbers are erased when the campaign closes")
+    if campaign.closes_at <= now:
         raise CampaignStateError("the closing time has passed; set a later closes_at first")
-    invitations = session.scalars(
-        select(Invitation).where(Invitation.campaign_id == campaign.id).order_by(Invitation.id)
-    ).all()
-    if not invitations:
+    if opens_at is not None and campaign.closes_at <= opens_at:
+        raise CampaignError("the closing time must be after the opening time")
+    _check_languages(session, campaign)
+    telegram_by_sms = session.scalar(
+        select(Invitation.id)
+        .where(Invitation.campaign_id == campaign.id, Invitation.channel == "telegram", Invitation.address_enc.is_not(None))
+        .limit(1)
+    )
+    problems = channel_problems(runtime.config, campaign.channels or ["sms"], telegram_by_sms is not None)
+    if problems:
+        raise CampaignError("; ".join(problems))
+    if session.scalar(select(Invitation.id).where(Invitation.campaign_id == campaign.id).limit(1)) is None:
         raise CampaignStateError("the campaign has no respondents or codes yet")
+    scheduled = opens_at is not None and opens_at > now
     # A conditional update, so two launches racing cannot both send.
     claimed = session.execute(
         update(Campaign)
         .where(Campaign.id == campaign.id, Campaign.status == "draft")
-        .values(status="open", launched_at=now, opens_at=now)
+        .values(status="scheduled" if scheduled else "open", launched_at=now, opens_at=opens_at if scheduled else now)
     )
     if claimed.rowcount != 1:
         raise CampaignStateError("the campaign was launched by someone else")
     session.refresh(campaign)
-    ids = send_invitations(session, runtime, campaign, [i for i in invitations if i.status == "created"], now)
-    log.info("campaign %s launched", campaign.id)
+    if scheduled:
+        log.info("campaign %s scheduled", campaign.id)
+        return []
+    return _send_created(session, runtime, campaign, now)
+
+
+def open_campaign(session, runtime, campaign: Campaign, now: datetime) -> list[int]:
+    """Open a scheduled campaign whose time has come and send its invitations; the outbox ids."""
+    claimed = session.execute(
+        update(Campaign).where(Campaign.id == campaign.id, Campaign.status == "scheduled").values(status="open")
+    )
+    if claimed.rowcount != 1:
+        raise CampaignStateError("the campaign is not scheduled")
+    session.refresh(campaign)
+    return _send_created(session, runtime, campaign, now)
+
+
+def _send_created(session, runtime, campaign: Campaign, now: datetime) -> list[int]:
+    # Someone may have opted out between upload and opening: they get nothing.
+    opted = select(OptOut.address_hash).where(OptOut.organisation_id == campaign.organisation_id)
+    session.execute(
+        update(Invitation)
+        .where(Invitation.campaign_id == campaign.id, Invitation.status == "created", Invitation.address_hash.in_(opted))
+        .values(status="opted_out")
+    )
+    invitations = session.scalars(
+        select(Invitation).where(Invitation.campaign_id == campaign.id, Invitation.status == "created").order_by(Invitation.id)
+    ).all()
+    ids = send_invitations(session, runtime, campaign, list(invitations), now)
+    log.info("campaign %s opened", campaign.id)
     return ids
 
 
-def close(session, campaign: Campaign, now: datetime):
-    """Close the campaign and erase its phone numbers (A5); only keyed hashes stay."""
-    if campaign.status == "closed":
-        raise CampaignStateError("the campaign is already closed")
-    claimed = session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign.id, Campaign.status != "closed")
-        .values(status="closed", closed_at=now)
-    )
-    if claimed.rowcount != 1:
-        raise CampaignStateError("the campaign was closed by someone else")
-    session.refresh(campaign)
-    session.execute(update(Invitation).where(Invitation.campaign_id == campaign.id).values(address_enc=None))
-    # Nothing may go out after close: unsent messages fail, and every body
-    # and address goes (an invitation body holds a plain code).
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.campaign_id == campaign.id, OutboxMessage.status == "pending")
-        .values(status="failed", error_code="campaign_closed", updated_at=now)
-    )
-    session.execute(
-        update(OutboxMessage).where(OutboxMessage.campaign_id == campaign.id).values(address_enc=None, body=None)
-    )
-    # Unfinished conversations end here, with their encrypted addresses and
-    # partial answers; a message after close would only cost and annoy.
-    invitations = select(Invitation.id).where(Invitation.campaign_id == campaign.id)
-    session.execute(delete(Conversation).where(Conversation.invitation_id.in_(invitations)))
-    # The last answer sets in the mixing pool are written now, however few (A3).
-    after_commit(session, flush_pool, campaign.id, True)
-    log.info("campaign %s closed", campaign.id)
+def _check_languages(session, campaign: Campaign):
+    """Every language the campaign or its invitations use is one the pinned survey has."""
+    survey = survey_of(campaign.survey_version)
+    used = set(session.scalars(select(Invitation.language).where(Invitation.campaign_id == campaign.id).distinct()))
+    wanted = {campaign.default_language, *campaign_languages(campaign), *used}
+    lacking = sorted(wanted - set(survey.languages))
+    if lacking:
+        raise CampaignError(f"the survey has no {', '.join(lacking)} version; it has: {', '.join(survey.languages)}")
+
+
+def _owned(session, model, organisation: Organisation, ids, field: str) -> list:
+    """The organisation's rows of `model` with these ids, or CampaignError naming `field`."""
+    wanted = set(ids or ())
+    if not wanted:
+        return []
+    rows = session.scalars(
+        select(model).where(model.organisation_id == organisation.id, model.id.in_(wanted)).order_by(model.id)
+    ).all()
+    if len(rows) != len(wanted):
+        what = "unit" if model is Unit else "group"
+        raise CampaignError(f"unknown {what} in {field}")
+    return list(rows)

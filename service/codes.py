@@ -9,7 +9,10 @@ CODE_LENGTH = 8
 
 def new_code() -> str:
     """A fresh code for display, e.g. "K7QM-3XWD" (40 bits from an unambiguous alphabet)."""
-    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    # 32 letters, 5 bits each: 40 random bits map onto 8 letters exactly,
+    # uniformly, at a fraction of the cost of 8 calls to secrets.choice.
+    bits = int.from_bytes(secrets.token_bytes(5), "big")
+    raw = "".join(ALPHABET[(bits >> shift) & 31] for shift in range(0, 5 * CODE_LENGTH, 5))
     return f"{raw[:4]}-{raw[4:]}"
 
 

@@ -80,6 +80,8 @@ def _campaign(session, runtime, organisation, now) -> Campaign:
         unit_ids,
         "nb",
         closes_at=now + timedelta(days=28),
+        # Codes typed in the phone simulator: no SMS provider is needed for the demo.
+        channels=("paper",),
     )
     for unit_id in unit_ids:
         generate_paper_codes(session, runtime, campaign, unit_id, None, SEEDED_CODES_PER_UNIT)

@@ -6,6 +6,7 @@ from sqlalchemy import insert
 from sqlalchemy import select
 
 from flows.i18n import messages
+from flows.render import for_phone
 
 from .codes import code_hash
 from .codes import new_code
@@ -56,42 +57,69 @@ def survey_title(survey, *languages: str) -> str:
 def invitation_text(organisation: str, title: str, code: str, language: str) -> str:
     """The SMS that invites one respondent; it carries their plain code."""
     m = messages(language)
-    # Kept short and GSM-7 (no curly quotes, no dashes) so it fits two SMS parts.
-    return m.gettext(
+    # Kept short and GSM-7 (no curly quotes, no dashes) so it fits two SMS parts;
+    # for_phone keeps a Latin name or code the right way round in Arabic and Persian.
+    return for_phone(m.gettext(
         "%(organisation)s invites you to a short survey: %(title)s. "
         "Reply to this message to start, or send the code %(code)s. "
         "Your answers are anonymous. Reply STOP to opt out.",
         organisation=organisation,
         title=title,
         code=code,
+    ), language)
+
+
+def telegram_invitation_text(organisation: str, title: str, code: str, link: str, language: str) -> str:
+    """The SMS that invites a respondent who prefers Telegram: a deep link, and the code for SMS."""
+    m = messages(language)
+    return m.gettext(
+        "%(organisation)s invites you to a short survey: %(title)s. "
+        "Answer in Telegram: %(link)s or reply here with the code %(code)s. "
+        "Your answers are anonymous. Reply STOP to opt out.",
+        organisation=organisation,
+        title=title,
+        code=code,
+        link=link,
     )
 
 
 def send_invitations(session, runtime, campaign: Campaign, invitations: list[Invitation], now: datetime) -> list[int]:
-    """Mark `invitations` invited; for SMS ones draw a fresh code and write an outbox row.
+    """Mark `invitations` invited; for those with a phone draw a fresh code and write an SMS outbox row.
 
     Returns the outbox ids, queued for sending after commit. The plain code
     exists only in the outbox body, which the send worker erases once the
-    provider has accepted the message.
+    provider has accepted the message. A bot cannot write first to a phone
+    number, so respondents who prefer Telegram get an SMS with a deep link.
     """
+    from .reminders import schedule_invitations
+    from .telegram_links import deep_link
+
     survey = survey_of(campaign.survey_version)
     organisation = campaign.organisation.name
-    sms = [invitation for invitation in invitations if invitation.channel == "sms"]
+    by_phone = [invitation for invitation in invitations if invitation.channel in ("sms", "telegram") and invitation.address_enc]
+    # Quiet hours hold the invitations too, and each one learns when its first reminder is due.
+    not_before = schedule_invitations(session, campaign, by_phone, now)
     rows = []
-    for invitation, (code, digest) in zip(sms, fresh_codes(session, runtime.vault, len(sms))):
+    for invitation, (code, digest) in zip(by_phone, fresh_codes(session, runtime.vault, len(by_phone))):
         invitation.code_hash = digest
         title = survey_title(survey, invitation.language, campaign.default_language)
+        link = deep_link(runtime.config, code) if invitation.channel == "telegram" else None
+        if link:
+            body = telegram_invitation_text(organisation, title, code, link, invitation.language)
+        else:
+            body = invitation_text(organisation, title, code, invitation.language)
         rows.append(
             {
                 "channel": "sms",
                 "address_enc": invitation.address_enc,
-                "body": invitation_text(organisation, title, code, invitation.language),
+                "body": body,
                 "kind": "invitation",
                 "campaign_id": campaign.id,
                 "invitation_id": invitation.id,
                 "status": "pending",
                 "created_at": now,
                 "updated_at": now,
+                "not_before": not_before,
             }
         )
     for invitation in invitations:

