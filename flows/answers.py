@@ -5,11 +5,17 @@ Decisions, so that prompts and parsers agree:
   should get an explanation, not a recorded answer).
 - "0" is an ordinary number: it is a valid scale value only when the scale
   starts at 0. Don't know is said in words ("vet ikke", "dont know", "dk").
-- Digits from any script count: "٥", "۵", "５" and "5️⃣" all mean 5.
+- Digits from any script count: "٥", "۵", "５", "5️⃣" and Ethiopic "፭" all
+  mean 5 (Ethiopic numerals have no zero and are not positional: "፲" is 10
+  on its own, which only counts as a single digit's value here).
+- Arabic-script letters are folded to one form (أ/إ/آ -> ا, ی/ى -> ي,
+  ک -> ك, ة -> ه, no tashkeel or tatweel), so Persian and Arabic keyboards
+  and careless spelling match the same words.
 """
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flows import words
 from flows.model import DONT_KNOW
@@ -24,6 +30,15 @@ _KEYCAP_MARKS = {"\ufe0f": "", "\u20e3": ""}
 # Arabic-script separators that NFKC leaves alone.
 _ARABIC_PUNCTUATION = {"\u066b": ".", "\u066c": "", "\u060c": ",", "\u061b": ";"}
 _APOSTROPHES = "'\u2018\u2019\u02bc`\u00b4"
+# Letter variants of the Arabic script that people type interchangeably.
+_ARABIC_LETTERS = str.maketrans({
+    "\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627", "\u0671": "\u0627",
+    "\u06cc": "\u064a", "\u0649": "\u064a", "\u06a9": "\u0643", "\u0629": "\u0647", "\u06c0": "\u0647",
+    "\u0640": None,
+})
+_TASHKEEL = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
+# Modifiers that ride on an emoji: variation selectors and skin tones.
+_EMOJI_MODIFIERS = re.compile("[\ufe0e\ufe0f\U0001f3fb-\U0001f3ff]")
 _INTEGER = re.compile(r"[^\w+-]*([+-]?\d{1,9})[^\w]*")
 _NUMBER = re.compile(r"[^\w+-]*([+-]?\d{1,9}(?:[.,]\d{1,9})?)[^\w]*")
 _MIN_PREFIX = 2  # one letter is too easy to type by accident
@@ -53,14 +68,21 @@ def ascii_digits(text: str) -> str:
     out = []
     for ch in unicodedata.normalize("NFKC", text):
         ch = _KEYCAP_MARKS.get(ch, _ARABIC_PUNCTUATION.get(ch, ch))
-        digit = unicodedata.decimal(ch, None) if ch else None
+        digit = _digit(ch) if ch else None
         out.append(str(digit) if digit is not None else ch)
     return "".join(out)
+
+
+def _digit(ch: str) -> int | None:
+    # digit() also covers Ethiopic ፩-፱, which are digits but not decimals.
+    value = unicodedata.decimal(ch, None)
+    return value if value is not None else unicodedata.digit(ch, None)
 
 
 def fold(text: str) -> str:
     """Lower-case words with punctuation gone, for matching against words.py."""
     text = ascii_digits(text).casefold()
+    text = _TASHKEEL.sub("", text.translate(_ARABIC_LETTERS))
     text = "".join("" if ch in _APOSTROPHES else ch for ch in text)
     text = "".join(" " if unicodedata.category(ch)[0] in "PSZC" else ch for ch in text)
     return " ".join(text.split())
@@ -72,17 +94,31 @@ def plain(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=None)
+def vocabulary(table_name: str, language: str | None = None) -> frozenset:
+    """The folded words of one words.py table: of `language` only, or of every language."""
+    table = getattr(words, table_name)
+    listed = table.get(language, ()) if language else words.everywhere(table)
+    return frozenset(fold(w) for w in listed)
+
+
 def is_stop(text: str) -> bool:
     """The whole message is an opt-out word, in any language."""
-    return fold(text) in words.everywhere(words.STOP)
+    return fold(text) in vocabulary("STOP")
 
 
 def is_help(text: str) -> bool:
     """The whole message asks for help: a help word or question marks alone."""
     stripped = unicodedata.normalize("NFKC", text).strip()
-    if stripped and set(stripped) <= {"?"}:
+    if stripped and set(stripped) <= {"?", "\u061f"}:
         return True
-    return fold(text) in words.everywhere(words.HELP)
+    return fold(text) in vocabulary("HELP")
+
+
+def is_language_keyword(text: str) -> bool:
+    """The whole message asks for the language menu: SPRÅK, LANGUAGE, /language, ..."""
+    folded = fold(text.split("@")[0])  # Telegram adds the bot's name in groups: /language@SvarBot
+    return folded in vocabulary("LANGUAGE")
 
 
 def is_skip(text: str, language: str) -> bool:
@@ -90,12 +126,18 @@ def is_skip(text: str, language: str) -> bool:
     stripped = unicodedata.normalize("NFKC", text).strip()
     if stripped and set(stripped) <= set("-\u2010\u2011\u2012\u2013\u2014\u2212"):
         return True
-    return fold(text) in words.for_language(words.SKIP, language)
+    return fold(text) in vocabulary("SKIP")
 
 
 def is_dont_know(text: str, language: str) -> bool:
     """The message says "don't know" in some language."""
-    return fold(text) in words.for_language(words.DONT_KNOW, language)
+    return fold(text) in vocabulary("DONT_KNOW")
+
+
+def emoji_only(text: str) -> bool:
+    """The message holds symbols (emoji) and nothing a parser could read."""
+    stripped = "".join(text.split())
+    return bool(stripped) and not fold(text) and any(unicodedata.category(ch) == "So" for ch in stripped)
 
 
 def allows_dont_know(question: Question) -> bool:
@@ -158,7 +200,7 @@ def _one_choice(question: Question, text: str, language: str) -> str | None:
 
 
 def _multi(question: Question, text: str, language: str) -> Parsed:
-    joiners = set(words.for_language(words.AND, language))
+    joiners = vocabulary("AND")
     tokens = [t for t in fold(text).split() if t not in joiners]
     picked = set()
     for token in tokens:
@@ -175,9 +217,16 @@ def _multi(question: Question, text: str, language: str) -> Parsed:
 
 def _yesno(question: Question, text: str, language: str) -> Parsed:
     folded = fold(text)
-    if folded in words.for_language(words.YES, language):
+    # The respondent's own language decides first: one language's yes may be another's no.
+    for scope in (language, None):
+        if folded in vocabulary("YES", scope):
+            return ok("yes")
+        if folded in vocabulary("NO", scope):
+            return ok("no")
+    bare = _EMOJI_MODIFIERS.sub("", "".join(text.split()))
+    if bare and bare in words.EMOJI_YES:
         return ok("yes")
-    if folded in words.for_language(words.NO, language):
+    if bare and bare in words.EMOJI_NO:
         return ok("no")
     return invalid("yesno")
 

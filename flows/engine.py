@@ -6,6 +6,7 @@ the new State, sends the Outbound and records the Events.
 from dataclasses import replace
 
 from flows import answers
+from flows import language_menu
 from flows import path
 from flows import render
 from flows.i18n import Messages
@@ -13,6 +14,8 @@ from flows.i18n import messages
 from flows.model import Event
 from flows.model import EventType
 from flows.model import Inbound
+from flows.model import MENU_DUE
+from flows.model import MENU_OPEN
 from flows.model import InboundKind
 from flows.model import Now
 from flows.model import Outbound
@@ -29,12 +32,23 @@ def resume(survey: Survey, state: State, inbound: Inbound, now: Now, *, max_atte
         raise ValueError("now must be timezone-aware")
     turn = _Turn(survey, state, max_attempts)
     if inbound.kind == InboundKind.MESSAGE:
-        return turn.message(inbound.text or "")
-    if inbound.kind == InboundKind.REMINDER:
-        return turn.reminder()
-    if inbound.kind == InboundKind.EXPIRE:
-        return turn.expire()
-    raise ValueError(f"unknown inbound kind {inbound.kind!r}")
+        sprint = turn.message(inbound.text or "")
+    elif inbound.kind == InboundKind.REMINDER:
+        sprint = turn.reminder()
+    elif inbound.kind == InboundKind.EXPIRE:
+        sprint = turn.expire()
+    else:
+        raise ValueError(f"unknown inbound kind {inbound.kind!r}")
+    return _for_phone(sprint, render.language_of(survey, sprint.state.language))
+
+
+def _for_phone(sprint: Sprint, language: str) -> Sprint:
+    """Every text as it must be sent in `language`: direction marks, GSM-7 typography."""
+    outbound = tuple(
+        replace(o, text=render.for_phone(o.text, language), options=tuple(replace(b, label=render.for_phone(b.label, language)) for b in o.options))
+        for o in sprint.outbound
+    )
+    return replace(sprint, outbound=outbound)
 
 
 class _Turn:
@@ -57,10 +71,14 @@ class _Turn:
             return Sprint(self.state, (Outbound(self.m.gettext("You have already answered this survey. Thank you!")),))
         if answers.is_stop(text):
             return self._opt_out()
+        if self.state.language_menu is not None:
+            return self._choose_language(text)
+        if answers.is_language_keyword(text) and not self._answers_by_label(text):
+            return self._show_menu()
         if status == Status.NEW:
             if answers.is_help(text):
                 about = self.m.gettext("This is %(title)s, an anonymous survey. Send any message to start, or STOP to opt out.", title=self.title)
-                return Sprint(self.state, (Outbound(about),), (Event(EventType.HELP),))
+                return Sprint(self.state, (Outbound(_sentences(about, self._switch_tip())),), (Event(EventType.HELP),))
             # Anything else starts, including the one-time code that routed the message here.
             return self._start()
         current = self._current()
@@ -68,8 +86,54 @@ class _Turn:
             return self._complete(self.state, [])
         if answers.is_help(text):
             about = self.m.gettext("This is %(title)s. Your answers are anonymous. Answer each question with a message, or send STOP to opt out.", title=self.title)
+            about = _sentences(about, self._switch_tip())
             return Sprint(self.state, (self._ask(self.state, current, before=about),), (Event(EventType.HELP, current.id),))
         return self._answer(current, text)
+
+    # The language menu
+
+    def _show_menu(self, before: str = "") -> Sprint:
+        state = replace(self.state, language_menu=MENU_OPEN, attempts=0)
+        return Sprint(state, (language_menu.menu(language_menu.offered(self.survey, state), self.lang, before=before),))
+
+    def _choose_language(self, text: str) -> Sprint:
+        languages = language_menu.offered(self.survey, self.state)
+        picked = language_menu.choice(text, languages)
+        if picked is None and self.state.language_menu == MENU_DUE:
+            # The first message (often the code) only opens the menu.
+            return self._show_menu()
+        if picked is None:
+            attempts = self.state.attempts + 1
+            if attempts < self.max_attempts:
+                state = replace(self.state, attempts=attempts)
+                sorry = self.m.gettext("Sorry, I did not understand that.")
+                return Sprint(state, (language_menu.menu(languages, self.lang, before=sorry),), (Event(EventType.INVALID),))
+            # Never trap anyone: go on in the language we have.
+            state = replace(self.state, language=self.lang, language_menu=None, attempts=0)
+            sprint = _Turn(self.survey, state, self.max_attempts)._continue()
+            return replace(sprint, events=(Event(EventType.INVALID), Event(EventType.GAVE_UP), *sprint.events))
+        state = replace(self.state, language=picked, language_menu=None, attempts=0)
+        sprint = _Turn(self.survey, state, self.max_attempts)._continue()
+        return replace(sprint, events=(Event(EventType.LANGUAGE_CHANGED), *sprint.events))
+
+    def _continue(self) -> Sprint:
+        """Start, or ask the awaited question again, in the language just picked."""
+        if self.state.status == Status.NEW:
+            return self._start()
+        current = self._current()
+        if current is None:
+            return self._complete(self.state, [])
+        return Sprint(self.state, (self._ask(self.state, current),))
+
+    def _answers_by_label(self, text: str) -> bool:
+        """True if `text` is an answer to the current choice question (a label that reads like SPRÅK)."""
+        current = self._current() if self.state.status == Status.ACTIVE else None
+        return current is not None and bool(current.choices) and answers.parse(current, text, self.lang).ok
+
+    def _switch_tip(self) -> str:
+        if len(language_menu.offered(self.survey, self.state)) < 2:
+            return ""
+        return self.m.gettext("Send %(keyword)s to change the language.", keyword=language_menu.keyword(self.lang))
 
     def reminder(self) -> Sprint:
         status = self.state.status
@@ -128,6 +192,8 @@ class _Turn:
             return self._advance(state, current, events, before=self.m.gettext("Let's go on to the next question."))
         state = replace(self.state, attempts=attempts)
         sorry = self.m.gettext("Sorry, I did not understand that.")
+        if answers.emoji_only(text):
+            sorry = f"{sorry} {self.m.gettext('I can only read letters and numbers, not pictures or emoji.')}"
         ask = self._ask(state, current, before=sorry, hint=render.hint(current, parsed.hint, self.m))
         return Sprint(state, (ask,), tuple(events))
 
@@ -164,3 +230,7 @@ class _Turn:
     def _ask(self, state: State, q: Question, *, before: str = "", hint: str | None = None) -> Outbound:
         place = path.progress(self.survey, state, q)
         return render.question(self.survey, q, self.lang, place, hint=hint, before=before)
+
+
+def _sentences(*parts: str) -> str:
+    return " ".join(part for part in parts if part)

@@ -1,5 +1,6 @@
 """The engine's own words: gettext catalogs from locales/, English when missing."""
 import gettext
+import re
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -11,8 +12,9 @@ from babel.support import Translations
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 
-# A Nynorsk reader understands Bokmål far better than English.
-FALLBACKS = {"nn": "nb"}
+# A Nynorsk reader understands Bokmål far better than English, a Dari reader Persian.
+FALLBACKS = {"nn": "nb", "fa_AF": "fa"}
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrs]")
 
 
 @lru_cache(maxsize=None)
@@ -44,6 +46,12 @@ def _load(language: str) -> gettext.NullTranslations:
     return gettext.NullTranslations()
 
 
+def shipped_languages() -> tuple[str, ...]:
+    """The languages with a catalog in locales/ (English needs none, so it is always there)."""
+    found = {path.parent.parent.name for path in LOCALES.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
+    return tuple(sorted(found | {"en"}))
+
+
 class Messages:
     """The engine's phrases in one language; method names match pybabel's default keywords."""
 
@@ -54,11 +62,33 @@ class Messages:
     def gettext(self, message: str, **params) -> str:
         """Translate `message` and fill its %(name)s placeholders."""
         text = self._catalog.gettext(message)
-        return text % params if params else text
+        if not params:
+            return text
+        return _fill(text, message, params, placeholders(message))
 
     def ngettext(self, singular: str, plural: str, n: int, **params) -> str:
         """Translate a message whose wording depends on the count `n` (always a placeholder)."""
-        return self._catalog.ngettext(singular, plural, n) % dict(params, n=n)
+        text = self._catalog.ngettext(singular, plural, n)
+        source = singular if n == 1 else plural
+        # A form may spell the count out ("one question"), so it need not show %(n)s.
+        return _fill(text, source, dict(params, n=n), placeholders(singular) | placeholders(plural), optional={"n"})
+
+
+def placeholders(text: str) -> set[str]:
+    """The names of the %(name)s placeholders in `text`."""
+    return set(_PLACEHOLDER.findall(text))
+
+
+def _fill(text: str, source: str, params: dict, expected: set, optional: frozenset | set = frozenset()) -> str:
+    """`text` filled in; the English `source` if the translation's placeholders are broken."""
+    found = placeholders(text)
+    if found <= expected and expected - optional <= found:
+        try:
+            return text % params
+        except (KeyError, ValueError, TypeError):
+            pass
+    # A broken catalog must never reach a respondent or crash a conversation.
+    return source % params
 
 
 @lru_cache(maxsize=None)

@@ -2,6 +2,7 @@
 from flows.codes import normalise_code
 from flows.i18n import messages
 from flows.model import Outbound
+from flows.render import for_phone
 
 
 def looks_like_code(text: str) -> str | None:
@@ -12,34 +13,34 @@ def looks_like_code(text: str) -> str | None:
 def unknown_sender(language: str) -> Outbound:
     """Someone wrote without an invitation or a code."""
     m = messages(language)
-    return Outbound(m.gettext("This is Svar, a service for anonymous user surveys. To start a survey, send the one-time code you were given."))
+    return Outbound(for_phone(m.gettext("This is Svar, a service for anonymous user surveys. To start a survey, send the one-time code you were given."), language))
 
 
 def code_not_found(language: str) -> Outbound:
     """A code-shaped message that matches no invitation."""
     m = messages(language)
-    return Outbound(m.gettext("We could not find that code. Please check it and send it again."))
+    return Outbound(for_phone(m.gettext("We could not find that code. Please check it and send it again."), language))
 
 
 def code_in_use(language: str) -> Outbound:
     """The code is already being answered from another phone or chat."""
     m = messages(language)
-    return Outbound(m.gettext("This code is already in use. If you did not use it, ask for a new code."))
+    return Outbound(for_phone(m.gettext("This code is already in use. If you did not use it, ask for a new code."), language))
 
 
 def already_answered(language: str) -> Outbound:
     """The code or address has completed the survey."""
     m = messages(language)
-    return Outbound(m.gettext("You have already answered this survey. Thank you!"))
+    return Outbound(for_phone(m.gettext("You have already answered this survey. Thank you!"), language))
 
 
 def campaign_closed(language: str) -> Outbound:
     """The survey the code belongs to is closed."""
     m = messages(language)
-    return Outbound(m.gettext("This survey has closed. Thank you for your interest."))
+    return Outbound(for_phone(m.gettext("This survey has closed. Thank you for your interest."), language))
 
 
 def opted_out_confirmation(language: str) -> Outbound:
     """STOP from someone without a conversation: confirm all the same."""
     m = messages(language)
-    return Outbound(m.gettext("You are now opted out and will get no more messages about this survey."))
+    return Outbound(for_phone(m.gettext("You are now opted out and will get no more messages about this survey."), language))

@@ -84,6 +84,10 @@ class Survey:
         return next(q for q in self.questions if q.id == question_id)
 
 
+MENU_DUE = "due"
+MENU_OPEN = "open"
+
+
 class Status(str, Enum):
     NEW = "new"
     ACTIVE = "active"
@@ -103,6 +107,10 @@ class State:
     # Background questions and comments can be switched off for small groups (A6).
     skip_background: bool = False
     skip_comments: bool = False
+    # The language menu: None, MENU_DUE (show it at the next message) or MENU_OPEN (awaiting a choice).
+    language_menu: str | None = None
+    # The languages this conversation may pick from (the campaign's); empty means all of the survey's.
+    offered: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {
@@ -113,6 +121,8 @@ class State:
             "attempts": self.attempts,
             "skip_background": self.skip_background,
             "skip_comments": self.skip_comments,
+            "language_menu": self.language_menu,
+            "offered": list(self.offered),
         }
 
     @classmethod
@@ -125,6 +135,8 @@ class State:
             attempts=data.get("attempts", 0),
             skip_background=data.get("skip_background", False),
             skip_comments=data.get("skip_comments", False),
+            language_menu=data.get("language_menu"),
+            offered=tuple(data.get("offered", ())),
         )
 
 
@@ -165,6 +177,7 @@ class EventType(str, Enum):
     OPTED_OUT = "opted_out"
     REMINDED = "reminded"
     EXPIRED = "expired"
+    LANGUAGE_CHANGED = "language_changed"  # the respondent picked a language from the menu
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,38 @@
 """How a question looks on a phone: compact SMS text plus buttons for chat channels.
 
-Texts stay in GSM-7 for nb and en (straight quotes, plain hyphens, no
-ellipsis): one typographic character turns a whole SMS into UCS-2 and
-more than doubles the number of segments.
+Texts stay in GSM-7 for the Nordic languages, English, Polish and Somali
+(straight quotes, plain hyphens, no ellipsis): one typographic character
+turns a whole SMS into UCS-2 and more than doubles the number of segments.
+Arabic and Persian texts get direction marks so that digits, ranges and
+codes inside them read correctly (see flows/bidi.py).
 """
+from flows import bidi
 from flows.answers import allows_dont_know
 from flows.i18n import Messages
 from flows.i18n import messages
+from flows.languages import GSM7_FRIENDLY
+from flows.languages import is_rtl
 from flows.model import Option
 from flows.model import Outbound
 from flows.model import Question
 from flows.model import QuestionType
 from flows.model import Survey
 from flows.model import Texts
+from flows.segments import gsm_safe
 
 
 def language_of(survey: Survey, language: str) -> str:
     """The language to talk in: the respondent's if the survey has it, else the survey's default."""
     return language if language in survey.languages else survey.default_language
+
+
+def for_phone(text: str, language: str) -> str:
+    """The last step before a text leaves: direction marks for RTL, plain typography for GSM-7."""
+    if is_rtl(language):
+        return bidi.for_phone(text, language)
+    if language in GSM7_FRIENDLY:
+        return gsm_safe(text)
+    return text
 
 
 def text_in(texts: Texts, language: str, fallback: str) -> str:

@@ -1,0 +1,43 @@
+"""Dates and numbers written the way each language writes them, from Babel's CLDR data."""
+from datetime import date
+from datetime import datetime
+
+from babel import Locale
+from babel import UnknownLocaleError
+from babel.dates import format_date
+from babel.dates import format_skeleton
+from babel.numbers import format_decimal
+
+FALLBACK = "en"
+
+
+def locale_of(language: str) -> Locale:
+    """The CLDR locale for a Svar language code; English for codes CLDR does not know."""
+    try:
+        return Locale.parse(language)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return Locale.parse(FALLBACK)
+
+
+def deadline_text(day: date | datetime, language: str) -> str:
+    """Day and month, as in a reminder's "answer by ...": nb "15. desember", en "December 15"."""
+    if isinstance(day, datetime):
+        day = day.date()  # the caller converts to the campaign's time zone first
+    return _plain_spaces(format_skeleton("MMMMd", day, locale=locale_of(language)))
+
+
+def date_text(day: date | datetime, language: str) -> str:
+    """A full date with the year: nb "15. desember 2026", uk "15 грудня 2026 р."."""
+    if isinstance(day, datetime):
+        day = day.date()
+    return _plain_spaces(format_date(day, "long", locale=locale_of(language)))
+
+
+def number_text(value: int | float, language: str) -> str:
+    """A number with the language's separators: nb "1 234,5", en "1,234.5"."""
+    return _plain_spaces(format_decimal(value, locale=locale_of(language)))
+
+
+def _plain_spaces(text: str) -> str:
+    # CLDR's no-break spaces ("1 234", "2026 р.") would force UCS-2 on an SMS that is otherwise GSM-7.
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
