@@ -232,5 +232,7 @@ def test_progress_counts_by_status_and_unit(runtime, world):
         report = campaigns.progress(session, session.get(Campaign, campaign_id))
     first = {"total": 9, "invited": 8, "delivered": 4, "started": 3, "completed": 2, "opted_out": 1, "failed": 1, "response_rate": 0.25}
     assert {key: report[key] for key in first} == {**first, "total": 11}
-    assert report["units"][0] == {"unit_id": world.unit_ids[0], "name": "Nord", **first}
+    assert {key: report["units"][0][key] for key in ("unit_id", "name", *first)} == {"unit_id": world.unit_ids[0], "name": "Nord", **first}
+    [cell] = report["units"][0]["groups"]
+    assert cell["group_id"] is None and {key: cell[key] for key in first} == first
     assert report["units"][1]["total"] == 2 and report["units"][1]["response_rate"] == 0.0
