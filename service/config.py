@@ -17,6 +17,11 @@ def _int(name, default):
     return int(_env(name, default))
 
 
+def _float(name, default):
+    value = _env(name)
+    return float(value) if value is not None else default
+
+
 def _var_dir() -> Path:
     return Path(_env("SVAR_VAR_DIR", str(ROOT / "var")))
 
@@ -50,13 +55,32 @@ class Config:
     mix_batch: int = field(default_factory=lambda: _int("SVAR_MIX_BATCH", 5))
     # Invalid answers to one question before the engine moves on.
     max_attempts: int = field(default_factory=lambda: _int("SVAR_MAX_ATTEMPTS", 3))
+    # Results and exports show no cell with fewer answers than this (A6).
+    min_cell: int = field(default_factory=lambda: _int("SVAR_MIN_CELL", 5))
+    # Free-text comments are shown only where at least this many were written (A6).
+    min_comments: int = field(default_factory=lambda: _int("SVAR_MIN_COMMENTS", 10))
     send_batch: int = field(default_factory=lambda: _int("SVAR_SEND_BATCH", 50))
+    # SMS per second the provider sends for our sender; unset: 10 for a long code, 30 for a messaging service.
+    sms_rate: float | None = field(default_factory=lambda: _float("SVAR_SMS_RATE", None))
+    # Seconds of messages we let wait in the provider's queue (Twilio keeps up to 4 hours); the rest waits in the outbox.
+    sms_backlog: float = field(default_factory=lambda: _float("SVAR_SMS_BACKLOG", 600))
     # Fewer invited than this in a unit and group: no background questions or comments (A6).
     small_group: int = field(default_factory=lambda: _int("SVAR_SMALL_GROUP", 5))
     # Wrong one-time codes one sender may type per window before intake stops looking (A7).
     code_attempts: int = field(default_factory=lambda: _int("SVAR_CODE_ATTEMPTS", 5))
     code_attempt_window: int = field(default_factory=lambda: _int("SVAR_CODE_ATTEMPT_WINDOW", 3600))
     testing: bool = False
+
+    @property
+    def sms_sender(self) -> str:
+        """What the provider rates us by: the messaging service, else the number."""
+        return self.twilio_messaging_service_sid or self.twilio_from or "default"
+
+    @property
+    def sms_rate_per_second(self) -> float:
+        if self.sms_rate:
+            return self.sms_rate
+        return 30.0 if self.twilio_messaging_service_sid else 10.0
 
     @property
     def is_sqlite(self):

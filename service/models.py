@@ -96,7 +96,35 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="admin")  # admin | coordinator
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The admin view's language (nb, da, en); None follows the browser.
+    language: Mapped[str | None] = mapped_column(String(16))
     organisation: Mapped[Organisation] = relationship()
+
+
+class UserUnit(Base):
+    """A coordinator's units: the only ones whose progress and results they may read."""
+
+    __tablename__ = "user_units"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AuditEvent(Base):
+    """Who did what to which object, and who was refused: launches, exports, user changes, failed logins."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # None for events without a known user (a failed login for an unknown e-mail).
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The e-mail as typed or as the user had it then; kept when a user is renamed.
+    actor: Mapped[str | None] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(32))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(String(500))
+    ip: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiToken(Base):
@@ -191,6 +219,10 @@ class Invitation(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the reminder sweeper next looks at this invitation; None when nothing is left to send.
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Reminders sent when the respondent completed (0: after the invitation alone), for progress.
+    completed_after: Mapped[int | None] = mapped_column(Integer)
     campaign: Mapped[Campaign] = relationship()
     __table_args__ = (
         Index("ix_invitations_campaign_status", "campaign_id", "status"),
@@ -234,7 +266,10 @@ class OutboxMessage(Base):
     body: Mapped[str | None] = mapped_column(Text)
     # Buttons a chat channel may show: [{"reply": "1", "label": "..."}].
     options: Mapped[list | None] = mapped_column(JSON)
-    kind: Mapped[str] = mapped_column(String(16), default="reply")  # invitation | reply | reminder
+    # The question those options answer: chat buttons name it, so a stale press is recognised.
+    question_id: Mapped[str | None] = mapped_column(String(64))
+    # invitation | reply | reminder; "ack" answers a Telegram button press (body: the callback query id)
+    kind: Mapped[str] = mapped_column(String(16), default="reply")
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"), index=True)
     # pending -> sending -> sent -> delivered; or failed / undelivered
@@ -246,7 +281,43 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Held until then: quiet hours, or the provider's queue is full (see workers/send.py).
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     __table_args__ = (Index("ix_outbox_status_updated", "status", "updated_at"),)
+
+
+class ReminderPolicy(Base):
+    """When a campaign's reminders go out; a campaign without a row uses the defaults."""
+
+    __tablename__ = "reminder_policies"
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    # Days after the invitation went out, ascending: [3, 7, 10].
+    offsets_days: Mapped[list] = mapped_column(JSON)
+    # Days before closing for the last-chance reminder; None for none.
+    last_chance_days: Mapped[int | None] = mapped_column(Integer)
+    # Hours of silence after which a respondent who started is nudged once; None for never.
+    nudge_after_hours: Mapped[int | None] = mapped_column(Integer)
+    # The sending window in local time, "HH:MM", and its ISO weekdays (1 Monday .. 7 Sunday).
+    window_start: Mapped[str] = mapped_column(String(5))
+    window_end: Mapped[str] = mapped_column(String(5))
+    weekdays: Mapped[list] = mapped_column(JSON)
+    # None follows the organisation's time zone.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReminderSend(Base):
+    """One reminder written for one invitation; the unique key makes a second one impossible."""
+
+    __tablename__ = "reminder_sends"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"))
+    # 1, 2, ... in the order of the policy; the stalled-conversation nudge is 0.
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # reminder | last_chance | nudge
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    __table_args__ = (UniqueConstraint("invitation_id", "number"),)
 
 
 class OptOut(Base):

@@ -12,23 +12,30 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
+from flows import chat
 from flows import intake
 from flows.engine import resume
+from flows.languages import ASK
 from flows.model import EventType
 from flows.model import Inbound
 from flows.model import InboundKind
 from flows.model import Outbound
 from flows.model import Sprint
 from flows.model import State
+from flows.render import language_of
 
+from . import code_attempts
 from . import optouts
 from .channels.base import InboundMessage
 from .codes import code_hash
+from .conversation_language import intake_language
+from .conversation_language import starting_state
 from .models import Campaign
 from .models import Conversation
 from .models import InboundReceipt
 from .models import Invitation
 from .outbox import queue_outbound
+from .reminders import reminders_sent
 from .surveys import survey_of
 from .thresholds import small_group_switches
 
@@ -36,19 +43,20 @@ log = logging.getLogger(__name__)
 
 APPLIED = "applied"
 DUPLICATE = "duplicate"
+# A button that no longer answers anything (an earlier question, a finished survey).
+IGNORED = "ignored"
 # Invitation statuses from which a respondent may still answer.
 OPEN_STATUSES = ("created", "invited", "delivered", "started")
 
 
 def handle_inbound(runtime, message: InboundMessage, now: datetime) -> str:
-    """Apply one inbound message exactly once; raise if the database fails."""
+    """Apply one inbound message exactly once: APPLIED, DUPLICATE or IGNORED; raise if the database fails."""
     for attempt in range(3):
         try:
             with runtime.transaction() as session:
                 if not _first_receipt(session, message, now):
                     return DUPLICATE
-                _step(session, runtime, message, now)
-                return APPLIED
+                return _step(session, runtime, message, now)
         except IntegrityError:
             # Two first messages from one address raced to create the
             # conversation; the loser runs again and finds it.
@@ -78,40 +86,67 @@ def _step(session, runtime, message, now):
         .where(Conversation.channel == message.channel, Conversation.address_hash == address_hash)
         .with_for_update()
     )
-    if conversation is None:
+    opened = conversation is None
+    if opened:
+        if message.option is not None:
+            return IGNORED
         conversation = _open_conversation(session, runtime, message, address_hash, now)
         if conversation is None:
-            return
+            return APPLIED
     state = State.from_dict(vault.decrypt_json(conversation.state_enc))
     invitation = conversation.invitation
     campaign = invitation.campaign
     if campaign.status != "open":
         _expire(session, runtime, conversation, state, now)
-        return
+        return APPLIED
     survey = survey_of(campaign.survey_version)
-    inbound = Inbound(kind=InboundKind.MESSAGE, text=message.text)
+    text = message.text
+    if message.unreadable:
+        # A sticker or an edit is no answer: explain, and count no attempt.
+        _send(session, runtime, conversation, [chat.unreadable(message.unreadable, language_of(survey, state.language))])
+        return APPLIED
+    if message.option is not None:
+        text = chat.button_reply(survey, state, message.question_id, message.option)
+        if text is None:
+            return IGNORED
+    elif message.code is not None and not opened:
+        # The deep link again, mid-survey: show where they are ("?" is help in every language).
+        text = "?"
+    inbound = Inbound(kind=InboundKind.MESSAGE, text=text)
     sprint = resume(survey, state, inbound, now, max_attempts=runtime.config.max_attempts)
     apply_sprint(session, runtime, conversation, sprint, now)
+    return APPLIED
 
 
 def _open_conversation(session, runtime, message, address_hash, now) -> Conversation | None:
     """Bind a new conversation to an invitation, by address or by typed code; else explain."""
     invitation = _invitation_for_address(session, message.channel, address_hash)
     typed_code = code_hash(runtime.vault, message.text) if intake.looks_like_code(message.text) else None
+    if message.code is not None:
+        # A deep link's code is meant as one even when it is mistyped: no match is "not found".
+        typed_code = code_hash(runtime.vault, message.code) or "no such code"
+    if typed_code and code_attempts.blocked(runtime, address_hash):
+        if invitation is None:
+            _reply(session, runtime, message, intake.too_many_code_attempts(_intake_language(runtime, message)), None)
+            return None
+        typed_code = None
     by_code = session.scalar(select(Invitation).where(Invitation.code_hash == typed_code)) if typed_code else None
+    if typed_code and by_code is None:
+        code_attempts.record_failure(runtime, address_hash)
     # Someone invited by SMS may reply with words that happen to look like a
     # code ("yes please"); only a code that exists overrides their invitation.
     if typed_code and (by_code is not None or invitation is None):
         refusal = _code_refusal(session, by_code)
         if refusal is not None:
-            language = by_code.language if by_code else _intake_language(runtime, message)
+            language = by_code.language if by_code and by_code.language != ASK else _intake_language(runtime, message)
             _reply(session, runtime, message, refusal(language), by_code)
             return None
         invitation = by_code
     if invitation is None:
         _reply(session, runtime, message, _no_invitation_reply(session, runtime, message, address_hash), None)
         return None
-    state = State(language=invitation.language, **small_group_switches(session, invitation))
+    switches = small_group_switches(session, invitation, runtime.config.small_group)
+    state = State(**starting_state(invitation, message.language_hint), **switches)
     conversation = Conversation(
         channel=message.channel,
         address_hash=address_hash,
@@ -146,6 +181,8 @@ def _code_refusal(session, invitation):
     """Why a typed code cannot start a survey, as an intake reply function; None if it can."""
     if invitation is None:
         return intake.code_not_found
+    if invitation.campaign.status in ("draft", "scheduled"):
+        return intake.campaign_not_open
     if invitation.campaign.status != "open":
         return intake.campaign_closed
     if invitation.status == "completed":
@@ -168,7 +205,7 @@ def _no_invitation_reply(session, runtime, message, address_hash) -> Outbound:
 
 
 def _intake_language(runtime, message) -> str:
-    return message.language_hint or runtime.config.default_language
+    return intake_language(message.language_hint, runtime.config.default_language)
 
 
 def _reply(session, runtime, message, outbound: Outbound, invitation):
@@ -183,10 +220,10 @@ def _reply(session, runtime, message, outbound: Outbound, invitation):
     )
 
 
-def apply_sprint(session, runtime, conversation: Conversation, sprint: Sprint, now: datetime):
+def apply_sprint(session, runtime, conversation: Conversation, sprint: Sprint, now: datetime, kind: str = "reply"):
     """Write what the engine decided: outbox rows, invitation status, state or pooled answers."""
     invitation = conversation.invitation
-    _send(session, runtime, conversation, sprint.outbound)
+    _send(session, runtime, conversation, sprint.outbound, kind)
     if sprint.has(EventType.STARTED) and invitation.status in OPEN_STATUSES:
         invitation.status = "started"
         invitation.started_at = now
@@ -202,6 +239,8 @@ def apply_sprint(session, runtime, conversation: Conversation, sprint: Sprint, n
         pool_answers(session, runtime, invitation, sprint.state.answers, complete=True)
         invitation.status = "completed"
         invitation.completed_at = now
+        # Dispatch side only: which reminder brought the answer, for progress.
+        invitation.completed_after = reminders_sent(session, invitation.id)
         session.delete(conversation)
         return
     conversation.state_enc = runtime.vault.encrypt_json(sprint.state.to_dict())
@@ -216,7 +255,7 @@ def _expire(session, runtime, conversation, state, now):
     session.delete(conversation)
 
 
-def _send(session, runtime, conversation, outbound):
+def _send(session, runtime, conversation, outbound, kind="reply"):
     queue_outbound(
         session,
         runtime,
@@ -224,4 +263,5 @@ def _send(session, runtime, conversation, outbound):
         address_enc=conversation.address_enc,
         outbound=outbound,
         invitation=conversation.invitation,
+        kind=kind,
     )

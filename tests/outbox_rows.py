@@ -6,11 +6,20 @@ from service.models import Campaign
 from service.models import Invitation
 from service.models import Organisation
 from service.models import OutboxMessage
+from service.models import ReminderPolicy
 from service.models import SurveyVersion
 from service.models import Unit
 
 PHONE = "+4791234567"
 NOW = datetime(2026, 10, 5, 10, 0, tzinfo=timezone.utc)
+ALWAYS_OPEN = {
+    "offsets_days": [3, 7, 10],
+    "last_chance_days": 2,
+    "nudge_after_hours": 24,
+    "window_start": "00:00",
+    "window_end": "24:00",
+    "weekdays": [1, 2, 3, 4, 5, 6, 7],
+}
 
 
 def campaign(session, name="Outbox test") -> Campaign:
@@ -21,6 +30,9 @@ def campaign(session, name="Outbox test") -> Campaign:
     unit = Unit(organisation_id=organisation.id, name="Introduksjonssenteret")
     row = Campaign(organisation_id=organisation.id, survey_version_id=survey.id, name=name, status="open", units=[unit])
     session.add(row)
+    session.flush()
+    # Send tests run on the real clock: a window open all day keeps them from depending on the hour.
+    session.add(ReminderPolicy(campaign_id=row.id, **ALWAYS_OPEN))
     session.flush()
     return row
 

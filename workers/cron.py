@@ -2,8 +2,14 @@
 from rq import cron
 
 from service.queue import DEFAULT_QUEUE
+from workers.reminders import sweep_reminders
+from workers.schedule import close_due_campaigns
+from workers.schedule import open_due_campaigns
 from workers.schedule import purge_receipts
 from workers.schedule import sweep_outbox
 
 cron.register(sweep_outbox, DEFAULT_QUEUE, interval=60)
+cron.register(open_due_campaigns, DEFAULT_QUEUE, interval=60)
+cron.register(close_due_campaigns, DEFAULT_QUEUE, interval=60)
+cron.register(sweep_reminders, DEFAULT_QUEUE, interval=60)
 cron.register(purge_receipts, DEFAULT_QUEUE, interval=3600)

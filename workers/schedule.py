@@ -4,10 +4,12 @@ from datetime import datetime
 from datetime import timedelta
 
 from sqlalchemy import delete
+from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 
 from service import runtime as runtimes
+from service.models import Campaign
 from service.models import InboundReceipt
 from service.models import OutboxMessage
 from service.models import utcnow
@@ -41,7 +43,12 @@ def sweep_outbox(now: datetime | None = None) -> int:
         if runtime.queue(SEND_QUEUE).count == 0:
             stale = session.scalars(
                 select(OutboxMessage.id)
-                .where(OutboxMessage.status == "pending", OutboxMessage.updated_at < now - PENDING_GRACE)
+                .where(
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.updated_at < now - PENDING_GRACE,
+                    # Held for quiet hours or a full provider queue: not before its time.
+                    or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
+                )
                 .order_by(OutboxMessage.id)
                 .limit(SWEEP_LIMIT)
             ).all()
@@ -66,3 +73,45 @@ def purge_receipts(now: datetime | None = None) -> int:
     with runtime.transaction() as session:
         deleted = session.execute(delete(InboundReceipt).where(InboundReceipt.received_at < now - RECEIPT_KEEP))
     return deleted.rowcount
+
+
+def open_due_campaigns(now: datetime | None = None) -> int:
+    """Open scheduled campaigns whose opening time has come, sending their invitations; returns how many."""
+    from service.campaigns import open_campaign
+
+    now = now or utcnow()
+    due = select(Campaign.id).where(Campaign.status == "scheduled", Campaign.opens_at <= now)
+    return _each_campaign(due, "scheduled", lambda session, runtime, campaign: open_campaign(session, runtime, campaign, now))
+
+
+def close_due_campaigns(now: datetime | None = None) -> int:
+    """Close campaigns whose closing time has passed, erasing their addresses (A5); returns how many."""
+    from service.closing import close
+
+    now = now or utcnow()
+    due = select(Campaign.id).where(Campaign.status.in_(("scheduled", "open")), Campaign.closes_at <= now)
+    return _each_campaign(due, None, lambda session, runtime, campaign: close(session, campaign, now, runtime))
+
+
+def _each_campaign(query, status: str | None, action) -> int:
+    """Run `action` on each campaign of `query` in its own transaction; raise at the end if any failed."""
+    runtime = runtimes.current()
+    with runtime.transaction() as session:
+        ids = session.scalars(query.order_by(Campaign.id)).all()
+    done, failed = 0, []
+    for campaign_id in ids:
+        try:
+            with runtime.transaction() as session:
+                campaign = session.get(Campaign, campaign_id)
+                if campaign.status == "closed" or (status and campaign.status != status):
+                    continue  # another sweeper or a person got there first
+                action(session, runtime, campaign)
+                done += 1
+        except Exception:
+            # One broken campaign must not hold up the others; the job still fails below.
+            log.exception("campaign %s: the sweeper failed", campaign_id)
+            failed.append(campaign_id)
+    if failed:
+        raise RuntimeError(f"sweeper failed for campaigns {failed}; retried at the next run")
+    return done
+

@@ -7,7 +7,10 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 from . import campaigns  # noqa: E402,F401
 from . import errors  # noqa: E402
 from . import openapi  # noqa: E402,F401
+from . import organisation  # noqa: E402,F401
+from . import reminders  # noqa: E402,F401
 from . import respondents  # noqa: E402,F401
+from . import results  # noqa: E402,F401
 from . import surveys  # noqa: E402,F401
 from . import units  # noqa: E402,F401
 

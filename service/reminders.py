@@ -1,0 +1,167 @@
+"""Reminders on the dispatch side: first due times at invitation, writing one reminder, attribution."""
+from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+
+from flows.engine import resume
+from flows.model import Inbound
+from flows.model import InboundKind
+from flows.model import Outbound
+from flows.model import State
+from flows.reminders import nudge_footer
+from flows.reminders import reminder_text
+from flows.reminders import with_footer
+
+from .invitations import survey_title
+from .models import Campaign
+from .models import Conversation
+from .models import Invitation
+from .models import OptOut
+from .models import OutboxMessage
+from .models import ReminderSend
+from .outbox import queue_outbound
+from .quiet_hours import next_allowed
+from .quiet_hours import zone
+from .reminder_plan import Step
+from .reminder_plan import deadline_day
+from .reminder_plan import next_due
+from .reminder_plan import plan
+from .reminder_policy import Policy
+from .reminder_policy import policy_of
+from .surveys import survey_of
+
+# Outbox statuses that mean the provider took the message.
+HANDED_OVER = ("sent", "delivered")
+
+
+@dataclass
+class CampaignContext:
+    """What every reminder of one campaign needs, loaded once per sweep."""
+
+    campaign: Campaign
+    policy: Policy
+    tz: ZoneInfo
+    deadline: date | None
+
+    @classmethod
+    def load(cls, session, campaign: Campaign) -> "CampaignContext":
+        policy = policy_of(session, campaign)
+        tz = zone(policy.zone_name(campaign))
+        deadline = deadline_day(campaign.closes_at, tz) if campaign.closes_at else None
+        return cls(campaign, policy, tz, deadline)
+
+    def plan(self, invitation: Invitation, now: datetime) -> list[Step]:
+        return plan(self.policy, self.tz, invitation.invited_at or now, self.campaign.closes_at)
+
+    def next_allowed(self, moment: datetime) -> datetime:
+        return next_allowed(moment, self.policy.window, self.tz)
+
+
+def schedule_invitations(session, campaign: Campaign, invitations: list[Invitation], now: datetime) -> datetime | None:
+    """Give SMS invitations issued at `now` their first reminder time; returns when the invitations may go out.
+
+    None means at once; otherwise the time the sending window next opens
+    (a launch at 22:00 sends at 09:00 the next allowed day).
+    """
+    context = CampaignContext.load(session, campaign)
+    first = next_due(plan(context.policy, context.tz, now, campaign.closes_at), 0)
+    for invitation in invitations:
+        if invitation.address_enc:
+            invitation.next_reminder_at = first
+    opening = context.next_allowed(now)
+    return opening if opening > now else None
+
+
+def opted_out(session, campaign: Campaign, invitation: Invitation) -> bool:
+    """The address said STOP, in this campaign or another of the organisation's."""
+    if invitation.status == "opted_out":
+        return True
+    if not invitation.address_hash:
+        return False
+    return session.get(OptOut, (campaign.organisation_id, invitation.address_hash)) is not None
+
+
+def claim_number(session, invitation: Invitation, number: int, kind: str, now: datetime) -> int | None:
+    """Record reminder `number` of `invitation`; its id, or None if it was written before."""
+    dialect = sqlite if session.bind.dialect.name == "sqlite" else postgresql
+    statement = (
+        dialect.insert(ReminderSend)
+        .values(invitation_id=invitation.id, number=number, kind=kind, created_at=now)
+        .on_conflict_do_nothing()
+        .returning(ReminderSend.id)
+    )
+    return session.execute(statement).scalar()
+
+
+def write_reminder(session, runtime, context: CampaignContext, invitation: Invitation, conversation, kind: str, now: datetime):
+    """The reminder's outbox row(s): the engine's "N questions left" mid-survey, else an invitation-style text."""
+    if conversation is not None:
+        from .runner import apply_sprint
+
+        survey = survey_of(context.campaign.survey_version)
+        state = State.from_dict(runtime.vault.decrypt_json(conversation.state_enc))
+        sprint = resume(survey, state, Inbound(kind=InboundKind.REMINDER), now, max_attempts=runtime.config.max_attempts)
+        sprint = with_footer(sprint, nudge_footer(kind, invitation.language, context.deadline))
+        apply_sprint(session, runtime, conversation, sprint, now, kind="reminder")
+        return
+    survey = survey_of(context.campaign.survey_version)
+    text = reminder_text(
+        kind,
+        invitation.language,
+        organisation=context.campaign.organisation.name,
+        title=survey_title(survey, invitation.language, context.campaign.default_language),
+        deadline=context.deadline,
+    )
+    queue_outbound(
+        session,
+        runtime,
+        # Telegram invitations too hold a phone number: a bot cannot write first.
+        channel="sms",
+        address_enc=invitation.address_enc,
+        outbound=[Outbound(text)],
+        invitation=invitation,
+        kind="reminder",
+        now=now,
+    )
+
+
+def link_outbox(session, send_id: int, invitation_id: int):
+    """Point the reminder record at the outbox row written for it (for support, not for sending)."""
+    latest = select(func.max(OutboxMessage.id)).where(
+        OutboxMessage.invitation_id == invitation_id, OutboxMessage.kind == "reminder"
+    )
+    session.execute(update(ReminderSend).where(ReminderSend.id == send_id).values(outbox_id=latest.scalar_subquery()))
+
+
+def reminders_sent(session, invitation_id: int) -> int:
+    """Reminders the provider took for this invitation: what a completion is attributed to."""
+    return session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.invitation_id == invitation_id,
+            OutboxMessage.kind == "reminder",
+            OutboxMessage.status.in_(HANDED_OVER),
+        )
+    )
+
+
+def conversation_of(session, invitation: Invitation):
+    """(conversation locked for us or None, busy): busy when another transaction holds it right now."""
+    statement = select(Conversation).where(Conversation.invitation_id == invitation.id)
+    if session.bind.dialect.name == "sqlite":
+        # SQLite runs one writer at a time (BEGIN IMMEDIATE): nobody else holds it.
+        return session.scalar(statement), False
+    # Never wait: the runner locks the conversation, then the invitation; waiting here would deadlock.
+    locked = session.scalar(statement.with_for_update(skip_locked=True))
+    if locked is not None:
+        return locked, False
+    exists = session.scalar(select(Conversation.id).where(Conversation.invitation_id == invitation.id))
+    return None, exists is not None

@@ -1,0 +1,175 @@
+"""The reminder sweep, run by rq cron every minute: due invitations -> outbox rows, in batches.
+
+Each batch claims due invitations (FOR UPDATE SKIP LOCKED on PostgreSQL, so
+sweeps on several workers never share a row; SQLite runs one writer at a
+time), records each reminder under a unique (invitation, number), writes
+its outbox row and advances the schedule in ONE transaction. Send jobs are
+enqueued after the commit; if Redis loses them, the outbox sweeper finds
+the rows. A sweep killed mid-batch rolls back and the next one redoes it.
+"""
+import logging
+from datetime import datetime
+from datetime import timedelta
+
+from sqlalchemy import exists
+from sqlalchemy import or_
+from sqlalchemy import select
+
+from service import runtime as runtimes
+from service.models import Campaign
+from service.models import Conversation
+from service.models import Invitation
+from service.models import ReminderPolicy
+from service.models import ReminderSend
+from service.models import utcnow
+from service.quiet_hours import is_open
+from service.reminder_plan import NUDGE
+from service.reminder_plan import due_step
+from service.reminder_plan import next_due
+from service.reminder_policy import REMINDABLE
+from service.reminders import CampaignContext
+from service.reminders import claim_number
+from service.reminders import conversation_of
+from service.reminders import link_outbox
+from service.reminders import opted_out
+from service.reminders import write_reminder
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+# 200 batches of 500 cover a 100,000-respondent wave in one sweep.
+MAX_BATCHES = 200
+# Someone who answered within the hour is still at it: a reminder would interrupt.
+ACTIVE_GRACE = timedelta(hours=1)
+# A conversation locked by the runner right now is looked at again this much later.
+BUSY_RETRY = timedelta(minutes=1)
+NUDGE_NUMBER = 0
+
+
+def sweep_reminders(now: datetime | None = None) -> int:
+    """Write every due reminder and the stalled-conversation nudges; returns how many were written."""
+    runtime = runtimes.current()
+    now = now or utcnow()
+    written = 0
+    for _ in range(MAX_BATCHES):
+        with runtime.transaction() as session:
+            claimed, count = _reminder_batch(session, runtime, now)
+        written += count
+        if claimed < BATCH:
+            break
+    with runtime.transaction() as session:
+        written += _nudge_batch(session, runtime, now)
+    if written:
+        log.info("reminder sweep wrote %d reminders", written)
+    return written
+
+
+def _skip_locked(statement, session, *of):
+    if session.bind.dialect.name == "sqlite":
+        return statement
+    return statement.with_for_update(skip_locked=True, of=of or None)
+
+
+def _reminder_batch(session, runtime, now) -> tuple[int, int]:
+    """(invitations claimed, reminders written) for one batch."""
+    due = _skip_locked(
+        select(Invitation)
+        .where(Invitation.next_reminder_at <= now)
+        .order_by(Invitation.next_reminder_at, Invitation.id)
+        .limit(BATCH),
+        session,
+        Invitation,
+    )
+    invitations = session.scalars(due).all()
+    contexts: dict[int, CampaignContext] = {}
+    written = 0
+    for invitation in invitations:
+        if invitation.campaign_id not in contexts:
+            contexts[invitation.campaign_id] = CampaignContext.load(session, session.get(Campaign, invitation.campaign_id))
+        upcoming, sent = _visit(session, runtime, contexts[invitation.campaign_id], invitation, now)
+        # Never leave a claimed row due: the loop above would take it again.
+        invitation.next_reminder_at = max(upcoming, now + BUSY_RETRY) if upcoming is not None else None
+        written += sent
+    return len(invitations), written
+
+
+def _visit(session, runtime, context: CampaignContext, invitation: Invitation, now) -> tuple[datetime | None, int]:
+    """Send the invitation's due reminder, if any; (when to look again, reminders written)."""
+    campaign = context.campaign
+    if campaign.status != "open" or invitation.status not in REMINDABLE or not invitation.address_enc:
+        return None, 0
+    if campaign.closes_at is not None and now >= campaign.closes_at:
+        return None, 0
+    if opted_out(session, campaign, invitation):
+        return None, 0
+    if not is_open(now, context.policy.window, context.tz):
+        return context.next_allowed(now), 0
+    steps = context.plan(invitation, now)
+    step = due_step(steps, invitation.reminder_count, now)
+    if step is None:
+        return next_due(steps, invitation.reminder_count), 0
+    conversation, busy = conversation_of(session, invitation)
+    if busy:
+        return now + BUSY_RETRY, 0
+    if conversation is not None and conversation.updated_at > now - ACTIVE_GRACE:
+        return conversation.updated_at + ACTIVE_GRACE, 0
+    invitation.reminder_count = step.number
+    send_id = claim_number(session, invitation, step.number, step.kind, now)
+    if send_id is None:
+        # Written by an earlier sweep whose schedule update was lost: never twice.
+        return next_due(steps, step.number), 0
+    write_reminder(session, runtime, context, invitation, conversation, step.kind, now)
+    link_outbox(session, send_id, invitation.id)
+    return next_due(steps, step.number), 1
+
+
+def _nudge_batch(session, runtime, now) -> int:
+    """Nudge, once, respondents who started and then went quiet for the policy's nudge_after_hours."""
+    nudged = exists().where(ReminderSend.invitation_id == Invitation.id, ReminderSend.number == NUDGE_NUMBER)
+    stalled = _skip_locked(
+        select(Conversation)
+        .join(Invitation, Conversation.invitation_id == Invitation.id)
+        .join(Campaign, Invitation.campaign_id == Campaign.id)
+        .outerjoin(ReminderPolicy, ReminderPolicy.campaign_id == Campaign.id)
+        .where(
+            Campaign.status == "open",
+            Invitation.status == "started",
+            Conversation.updated_at <= now - ACTIVE_GRACE,
+            # No policy row means the defaults, which nudge.
+            or_(ReminderPolicy.campaign_id.is_(None), ReminderPolicy.nudge_after_hours.is_not(None)),
+            ~nudged,
+        )
+        .order_by(Conversation.updated_at)
+        .limit(BATCH),
+        session,
+        Conversation,
+    )
+    contexts: dict[int, CampaignContext] = {}
+    written = 0
+    for conversation in session.scalars(stalled).all():
+        invitation = conversation.invitation
+        if invitation.campaign_id not in contexts:
+            contexts[invitation.campaign_id] = CampaignContext.load(session, invitation.campaign)
+        context = contexts[invitation.campaign_id]
+        hours = context.policy.nudge_after_hours
+        if hours is None or conversation.updated_at > now - timedelta(hours=hours):
+            continue
+        closes = context.campaign.closes_at
+        if (closes is not None and now >= closes) or not is_open(now, context.policy.window, context.tz):
+            continue
+        if opted_out(session, context.campaign, invitation) or _reminder_soon(context, invitation, now):
+            continue
+        send_id = claim_number(session, invitation, NUDGE_NUMBER, NUDGE, now)
+        if send_id is None:
+            continue
+        write_reminder(session, runtime, context, invitation, conversation, NUDGE, now)
+        link_outbox(session, send_id, invitation.id)
+        written += 1
+    return written
+
+
+def _reminder_soon(context, invitation, now) -> bool:
+    """A scheduled reminder within a day says the same thing; the nudge waits for it."""
+    upcoming = invitation.next_reminder_at
+    return upcoming is not None and upcoming <= now + timedelta(days=1)
+
