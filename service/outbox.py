@@ -14,6 +14,7 @@ def queue_outbound(session, runtime, *, channel, address_enc, outbound, invitati
             address_enc=address_enc,
             body=message.text,
             options=[{"reply": o.reply, "label": o.label} for o in message.options] or None,
+            question_id=message.question_id if message.options else None,
             kind=kind,
             campaign_id=invitation.campaign_id if invitation is not None else None,
             invitation_id=invitation.id if invitation is not None else None,

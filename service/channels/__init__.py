@@ -3,7 +3,7 @@ from .base import Channel
 
 
 def channel_for(name: str, runtime) -> Channel:
-    """The adapter for a channel name ("sms", "simulator")."""
+    """The adapter for a channel name ("sms", "telegram", "simulator")."""
     cache = runtime.__dict__.setdefault("_channels", {})
     if name not in cache:
         cache[name] = _build(name, runtime)
@@ -16,6 +16,10 @@ def _build(name, runtime):
         from .twilio import TwilioChannel
 
         return TwilioChannel(runtime.config)
+    if name == "telegram":
+        from .telegram import TelegramChannel
+
+        return TelegramChannel(runtime)
     if name == "simulator":
         from .simulator import SimulatorChannel
 

@@ -12,6 +12,11 @@ class InboundMessage:
     address: str  # normalised: E.164 phone number or chat id
     text: str
     language_hint: str | None = None
+    # Chat channels only; SMS leaves these unset.
+    code: str | None = None  # a one-time code handed over out of band (Telegram's /start CODE)
+    question_id: str | None = None  # a pressed button: the question it was offered with
+    option: int | None = None  # and its position among that question's options
+    unreadable: str | None = None  # nothing to answer with: "media", "edited" or "command"
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,8 @@ class OutgoingMessage:
     address: str
     text: str
     options: tuple = ()  # ({"reply": "1", "label": "..."}, ...) for buttons
+    question_id: str | None = None  # the question the options answer, for chat buttons
+    kind: str = "reply"  # the outbox kind; "ack" answers a Telegram button press
 
 
 class SendError(Exception):
