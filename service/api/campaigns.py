@@ -1,20 +1,26 @@
 """Campaigns: list, create, read, launch, close and progress."""
+from flask import request
 from sqlalchemy import select
 
 from .. import campaigns
+from ..access import restrict_progress
+from ..access import unit_scope
+from ..access import visible_campaigns
 from ..models import Campaign
 from ..models import SurveyVersion
 from ..models import utcnow
+from ..preview import campaign_preview as build_preview
 from ..progress import progress
 from ..surveys import latest
 from ..surveys import survey_of
 from . import bp
 from .auth import READERS
 from .auth import api_call
+from .auth import check_campaign
 from .auth import json_body
+from .campaign_body import campaign_options
 from .errors import ApiError
 from .errors import invalid
-from .errors import not_found
 from .surveys import ensure_bundled
 from .values import campaign_json
 from .values import read_datetime
@@ -23,11 +29,8 @@ from .values import read_text
 
 
 def find_campaign(session, user, campaign_id: int) -> Campaign:
-    """The campaign if it belongs to the caller's organisation; 404 otherwise, whoever owns it."""
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None or campaign.organisation_id != user.organisation_id:
-        raise not_found("campaign")
-    return campaign
+    """The campaign if the caller may see it (organisation, a coordinator's units); 404 otherwise."""
+    return check_campaign(session, user, session.get(Campaign, campaign_id))
 
 
 def conflict(error: campaigns.CampaignError) -> ApiError:
@@ -41,9 +44,7 @@ def conflict(error: campaigns.CampaignError) -> ApiError:
 @api_call(READERS)
 def list_campaigns(session, user):
     """The organisation's campaigns, newest first."""
-    rows = session.scalars(
-        select(Campaign).where(Campaign.organisation_id == user.organisation_id).order_by(Campaign.id.desc())
-    )
+    rows = session.scalars(visible_campaigns(session, user).order_by(Campaign.id.desc()))
     return {"campaigns": [campaign_json(campaign) for campaign in rows]}
 
 
@@ -77,7 +78,8 @@ def create_campaign(session, user):
         raise invalid("default_language must be a language code", field="default_language")
     try:
         campaign = campaigns.create_campaign(
-            session, user.organisation, version, name, unit_ids, language.strip().lower(), closes_at=closes_at
+            session, user.organisation, version, name, unit_ids, language.strip().lower(), closes_at=closes_at,
+            **campaign_options(body),
         )
     except campaigns.CampaignError as error:
         raise conflict(error) from None
@@ -94,10 +96,11 @@ def get_campaign(session, user, campaign_id):
 @bp.post("/campaigns/<int:campaign_id>/launch")
 @api_call()
 def launch_campaign(session, user, campaign_id):
-    """Open a draft campaign and queue its SMS invitations."""
+    """Open a draft campaign and queue its invitations, or schedule it for `opens_at` (body or campaign)."""
     campaign = find_campaign(session, user, campaign_id)
+    opens_at = read_datetime(json_body().get("opens_at"), "opens_at") if request.content_length else None
     try:
-        queued = campaigns.launch(session, session.info["runtime"], campaign, utcnow())
+        queued = campaigns.launch(session, session.info["runtime"], campaign, utcnow(), opens_at=opens_at)
     except campaigns.CampaignError as error:
         raise conflict(error) from None
     return {**campaign_json(campaign), "invitations_queued": len(queued)}
@@ -119,4 +122,12 @@ def close_campaign(session, user, campaign_id):
 @api_call(READERS)
 def campaign_progress(session, user, campaign_id):
     """How far the invitations got, overall and per unit."""
-    return progress(session, find_campaign(session, user, campaign_id))
+    campaign = find_campaign(session, user, campaign_id)
+    return restrict_progress(progress(session, campaign), unit_scope(session, user))
+
+
+@bp.get("/campaigns/<int:campaign_id>/preview")
+@api_call(READERS)
+def campaign_preview(session, user, campaign_id):
+    """Each language's messages with their SMS segments, and what the invitations cost in segments."""
+    return build_preview(session, find_campaign(session, user, campaign_id))

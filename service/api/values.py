@@ -51,14 +51,22 @@ def unit_json(unit) -> dict:
 
 def campaign_json(campaign) -> dict:
     units = sorted(campaign.units, key=lambda unit: unit.id)
+    groups = sorted(campaign.groups, key=lambda group: group.id)
     return {
         "id": campaign.id,
         "name": campaign.name,
         "status": campaign.status,
         "survey": {"key": campaign.survey_version.key, "version": campaign.survey_version.version},
         "default_language": campaign.default_language,
+        "languages": list(campaign.languages or []),
+        "channels": list(campaign.channels or []),
+        "incomplete_policy": campaign.incomplete_policy,
+        "small_group": campaign.small_group,
         "unit_ids": [unit.id for unit in units],
         "units": [{"id": unit.id, "name": unit.name} for unit in units],
+        "group_ids": [group.id for group in groups],
+        "groups": [{"id": group.id, "name": group.name} for group in groups],
+        "timezone": campaign.organisation.timezone,
         "created_at": iso(campaign.created_at),
         "opens_at": iso(campaign.opens_at),
         "closes_at": iso(campaign.closes_at),

@@ -92,9 +92,17 @@ def test_respondents_need_json_or_csv(client, world, campaign_id):
 
 
 def test_a_huge_upload_is_413(client, world, campaign_id):
-    text = "phone\n" + f"{PHONES[0]}\n" * 200_000
+    # 100,000 rows fit in 16 MiB with room to spare; 18 MB is no respondent list.
+    text = "phone\n" + f"{PHONES[0]}\n" * 1_500_000
     response = post_csv(client, world, campaign_id, text)
     assert response.status_code == 413 and response.json["error"]["code"] == "payload_too_large"
+
+
+def test_more_than_100000_rows_are_refused_whole(client, world, campaign_id):
+    text = "phone\n" + f"{PHONES[0]}\n" * 100_001
+    response = post_csv(client, world, campaign_id, text)
+    assert response.status_code == 400
+    assert response.json["error"]["message"] == "the CSV has more than 100000 rows; split it into several uploads"
 
 
 def test_no_phone_number_appears_in_responses_or_logs(client, runtime, world, campaign_id, caplog):

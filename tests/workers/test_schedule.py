@@ -82,6 +82,8 @@ def test_cron_config_registers_the_sweepers(redis):
     jobs = {job.func.__name__: job for job in scheduler.get_jobs()}
     assert {name: (job.interval, job.queue_name) for name, job in jobs.items()} == {
         "sweep_outbox": (60, DEFAULT_QUEUE),
+        "open_due_campaigns": (60, DEFAULT_QUEUE),
+        "close_due_campaigns": (60, DEFAULT_QUEUE),
         "sweep_reminders": (60, DEFAULT_QUEUE),
         "purge_receipts": (3600, DEFAULT_QUEUE),
     }
