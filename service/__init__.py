@@ -1,4 +1,4 @@
-"""The Flask app factory: webhooks, the JSON API, the simulator and health."""
+"""The Flask app factory: webhooks, the JSON API, the admin view, the simulator and health."""
 import logging
 
 from flask import Flask
@@ -15,23 +15,30 @@ def create_app(config: Config | None = None, redis=None) -> Flask:
     app.config.update(
         SECRET_KEY=config.secret_key,
         TESTING=config.testing,
-        # Webhook bodies are small; anything larger is not a provider.
+        # Webhook bodies are small, and 2 MiB of CSV is tens of thousands of
+        # respondents; anything larger is refused with 413 before it is read.
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     runtime = Runtime(config, redis=redis)
     runtimes.install(runtime)
     app.extensions["svar"] = runtime
 
+    from . import admin
     from . import api
     from . import health
+    from . import simulator
+    from . import telegram_webhook
     from . import webhooks
+    from .admin import security
 
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(telegram_webhook.bp)
     app.register_blueprint(api.bp)
+    admin.init_app(app, config)
+    # Bearer tokens and provider signatures authenticate these, not cookies.
+    security.exempt(api.bp, webhooks.bp, telegram_webhook.bp, simulator.bp)
     if config.simulator:
-        from . import simulator
-
         app.register_blueprint(simulator.bp)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app

@@ -7,6 +7,7 @@ from service.campaigns import create_campaign
 from service.models import Organisation
 from service.models import Unit
 from service.models import User
+from service.models import UserUnit
 from service.models import utcnow
 from service.surveys import latest
 from service.surveys import sync_bundled
@@ -43,12 +44,13 @@ def make_world(runtime, name="Testby kommune", units=("Nord", "Sør"), role="adm
         return World(organisation.id, [unit.id for unit in rows], user.id, token)
 
 
-def add_user(runtime, world: World, role: str) -> str:
-    """Another user of the world's organisation; returns their token."""
+def add_user(runtime, world: World, role: str, unit_ids=()) -> str:
+    """Another user of the world's organisation (a coordinator of `unit_ids`); returns their token."""
     with runtime.transaction() as session:
         user = User(organisation_id=world.organisation_id, email=f"{role}-{world.user_id}@x.no", password_hash="", role=role)
         session.add(user)
         session.flush()
+        session.add_all(UserUnit(user_id=user.id, unit_id=unit_id) for unit_id in unit_ids)
         return create_token(session, user, "tests")
 
 

@@ -57,7 +57,7 @@ def test_only_the_digest_is_stored_and_last_use_is_written_once_a_minute(runtime
 def test_coordinators_read_campaigns_and_progress_but_change_nothing(client, runtime):
     world = make_world(runtime)
     campaign_id = draft(runtime, world)
-    headers = {"Authorization": f"Bearer {add_user(runtime, world, 'coordinator')}"}
+    headers = {"Authorization": f"Bearer {add_user(runtime, world, 'coordinator', world.unit_ids[:1])}"}
     assert client.get(f"/api/v1/campaigns/{campaign_id}/progress", headers=headers).status_code == 200
     assert client.get(f"/api/v1/campaigns/{campaign_id}", headers=headers).status_code == 200
     assert client.get("/api/v1/campaigns", headers=headers).status_code == 200

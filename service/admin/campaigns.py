@@ -1,0 +1,65 @@
+"""The campaign list (the admin view's home) and closing a campaign."""
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+
+from .. import audit
+from .. import campaigns as campaign_service
+from ..access import restrict_progress
+from ..access import unit_scope
+from ..access import visible_campaigns
+from ..models import Campaign
+from ..models import utcnow
+from ..progress import progress
+from ..surveys import survey_of
+from . import bp
+from .guard import admin_only
+from .guard import campaign_or_404
+from .guard import transaction
+from .i18n import _
+from .i18n import current_language
+
+
+def survey_title(campaign: Campaign) -> str:
+    """The survey's title in the reader's language if it has one."""
+    survey = survey_of(campaign.survey_version)
+    language = current_language()
+    return survey.title.get(language) or survey.title.get("en") or survey.title.get(survey.default_language) or survey.key
+
+
+@bp.get("/")
+def home():
+    """Campaigns the user may see, newest first, with how far each has got."""
+    with transaction() as (session, user):
+        scope = unit_scope(session, user)
+        rows = []
+        for campaign in session.scalars(visible_campaigns(session, user).order_by(Campaign.id.desc())):
+            rows.append(
+                {
+                    "campaign": campaign,
+                    "survey": survey_title(campaign),
+                    "units": [unit.name for unit in campaign.units if scope is None or unit.id in scope],
+                    "progress": restrict_progress(progress(session, campaign), scope),
+                }
+            )
+        return render_template("admin/home.html", rows=rows, nav="campaigns", coordinator_without_units=scope == set())
+
+
+@bp.route("/campaigns/<int:campaign_id>/close", methods=["GET", "POST"])
+@admin_only
+def close_campaign(campaign_id):
+    """Confirm, then close: no more answers, and the phone numbers are erased."""
+    with transaction() as (session, user):
+        campaign = campaign_or_404(session, user, campaign_id)
+        if request.method == "GET":
+            return render_template("admin/close.html", campaign=campaign, nav="campaigns")
+        try:
+            campaign_service.close(session, campaign, utcnow(), runtime=session.info["runtime"])
+        except campaign_service.CampaignError as error:
+            flash(_("The campaign could not be closed: %(reason)s", reason=str(error)), "error")
+            return redirect(url_for("admin.campaign", campaign_id=campaign_id))
+        audit.record(session, audit.CLOSED, user, object_type="campaign", object_id=campaign.id, ip=request.remote_addr)
+    flash(_("The campaign is closed. Phone numbers have been erased."), "success")
+    return redirect(url_for("admin.campaign", campaign_id=campaign_id))

@@ -1,0 +1,61 @@
+"""Names of stored codes (roles, statuses, audit actions, delivery errors) in the reader's language."""
+from .i18n import _
+
+
+def role_name(role: str) -> str:
+    return {"admin": _("Administrator"), "coordinator": _("Coordinator")}.get(role, role)
+
+
+def status_name(status: str) -> str:
+    return {
+        "draft": _("Draft"),
+        "scheduled": _("Scheduled"),
+        "open": _("Open"),
+        "closed": _("Closed"),
+    }.get(status, status)
+
+
+def channel_name(channel: str) -> str:
+    return {"sms": _("SMS"), "telegram": _("Telegram"), "paper": _("Paper codes")}.get(channel, channel)
+
+
+def action_name(action: str) -> str:
+    return {
+        "launched": _("Launched a campaign"),
+        "closed": _("Closed a campaign"),
+        "exported": _("Downloaded an export"),
+        "user_created": _("Created a user"),
+        "user_changed": _("Changed a user"),
+        "login": _("Logged in"),
+        "login_failed": _("Failed login"),
+        "login_locked": _("Login blocked after failures"),
+        "refused": _("Refused access"),
+        "campaign_created": _("Created a campaign"),
+        "unit_created": _("Created a unit"),
+        "group_created": _("Created a group"),
+        "respondents_added": _("Added respondents"),
+        "codes_generated": _("Generated paper codes"),
+        "campaign_changed": _("Changed a campaign"),
+    }.get(action, action)
+
+
+def failure_reason(code: str) -> str:
+    """What a delivery error code means, for a coordinator deciding what to do; Twilio's codes and ours."""
+    reasons = {
+        "30003": _("Phone switched off or out of reach"),
+        "30004": _("Blocked by the recipient or the operator"),
+        "30005": _("Number unknown or no longer in use"),
+        "30006": _("Landline, or an operator that cannot take SMS"),
+        "30007": _("Filtered by the operator as unwanted"),
+        "30008": _("Unknown error at the operator"),
+        "21211": _("Not a valid phone number"),
+        "21408": _("Sending to this country is not enabled"),
+        "21610": _("The recipient has unsubscribed (STOP)"),
+        "21614": _("Not a mobile number"),
+        "opted_out": _("The recipient had opted out before sending"),
+        "campaign_closed": _("Not sent: the campaign closed first"),
+        "address": _("Phone number missing (erased or unreadable)"),
+        "body": _("Nothing to send"),
+        "unknown": _("No reason given"),
+    }
+    return reasons.get(code, _("Provider error %(code)s", code=code))
