@@ -1,0 +1,215 @@
+"""Campaign results: per question distribution and mean by unit, group and organisation (A6).
+
+Counted in SQL on the answer side (service/answer_data.py), laid out in
+blocks (service/result_tables.py) and protected (service/suppression.py):
+a block with fewer than `min_cell` answers shows nothing, no count of 1 to
+min_cell-1 is shown, and complements are hidden so no hidden figure can be
+worked out from the shown ones. Hidden figures are None.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from flows.answers import allows_dont_know
+from flows.i18n import messages
+from flows.model import QuestionType
+from flows.model import Survey
+
+from . import answer_data
+from .comments import comment_lists
+from .models import Campaign
+from .models import RespondentGroup
+from .models import Unit
+from .result_tables import ALL
+from .result_tables import ORG
+from .result_tables import Layout
+from .result_tables import block_equations
+from .result_tables import build_layout
+from .result_tables import categories
+from .result_tables import cell_cost
+from .result_tables import cell_kinds
+from .result_tables import question_equations
+from .result_tables import rollup
+from .suppression import primary_cells
+from .suppression import suppress
+from .surveys import survey_of
+
+
+@dataclass(frozen=True)
+class Protected:
+    """A campaign's layout, responses per block and the blocks that show nothing."""
+
+    layout: Layout
+    names: dict
+    responses: dict
+    hidden: set
+
+
+def protect_campaign(session, campaign: Campaign, min_cell: int) -> Protected:
+    """The blocks whose response count is hidden: below min_cell, or their complements."""
+    counts = answer_data.response_counts(session, campaign.id)
+    unit_ids = {unit.id for unit in campaign.units} | {unit_id for unit_id, _g, _n in counts}
+    units = {unit.id: unit for unit in session.scalars(select(Unit).where(Unit.organisation_id == campaign.organisation_id))}
+    layout = build_layout(unit_ids, {unit_id: unit.parent_id for unit_id, unit in units.items()}, [g for _u, g, _n in counts])
+    leaf_values = {}
+    for unit_id, group_id, count in counts:
+        for block in layout.leaf_block(unit_id, group_id):
+            leaf_values[block] = leaf_values.get(block, 0) + count
+    totals = rollup(layout, leaf_values)
+    cell = lambda block: block  # noqa: E731 - the response table has one cell per block
+    hidden = suppress(totals, block_equations(layout, cell), primary_cells(totals, min_cell))
+    groups = dict(session.execute(
+        select(RespondentGroup.id, RespondentGroup.name).where(RespondentGroup.organisation_id == campaign.organisation_id)
+    ).all())
+    names = {("unit", unit_id): units[unit_id].name if unit_id in units else str(unit_id) for unit_id in unit_ids}
+    names.update({("area", unit_id): unit.name for unit_id, unit in units.items()})
+    names.update({("group", group_id): name for group_id, name in groups.items()})
+    return Protected(layout, names, totals, hidden)
+
+
+def question_cells(layout: Layout, question, rows, hidden_blocks: set, min_cell: int) -> tuple[dict, set]:
+    """One question's cells by block and the hidden ones; rows are (unit, group, kind, count)."""
+    kinds = cell_kinds(question)
+    leaf_values = {(block, kind): 0 for block in layout.blocks() for kind in kinds}
+    for unit_id, group_id, kind, count in rows:
+        if kind in kinds:
+            for block in layout.leaf_block(unit_id, group_id):
+                leaf_values[(block, kind)] += count
+    values = {}
+    for kind in kinds:
+        leaves = {block: leaf_values[(block, kind)] for block in layout.blocks() if block[0][0] == "unit"}
+        values.update({(block, kind): value for block, value in rollup(layout, leaves).items()})
+    primary = {key for key in values if key[1] != "sum" and 0 < values[key] < min_cell}
+    primary |= {(block, "sum") for block in layout.blocks() if "sum" in kinds and 0 < values[(block, "answered")] < min_cell}
+    small = {block for block in layout.blocks() if block in hidden_blocks or 0 < values[(block, "n")] < min_cell}
+    primary |= {(block, kind) for block in small for kind in kinds}
+    return values, suppress(values, question_equations(layout, question), primary, cell_cost)
+
+
+def question_rows(session, campaign_id: int, survey: Survey) -> dict:
+    """Per question id: (unit, group, kind, count) rows counted in SQL."""
+    by_id = {question.id: question for question in survey.questions}
+    rows = {question_id: [] for question_id in by_id}
+    for unit_id, group_id, question_id, value_text, count in answer_data.value_counts(session, campaign_id, by_id):
+        kinds = answer_data.cell_counts(by_id[question_id], answer_data.decode(value_text))
+        if by_id[question_id].type == QuestionType.NUMBER and "answered" in kinds:
+            # Numbers given are counted with their sum below.
+            continue
+        rows[question_id] += [(unit_id, group_id, kind, count * one) for kind, one in kinds.items()]
+    for unit_id, group_id, question_id, count, total in answer_data.numeric_sums(session, campaign_id):
+        question = by_id.get(question_id)
+        if question is not None and question.type in (QuestionType.SCALE, QuestionType.NUMBER):
+            rows[question_id].append((unit_id, group_id, "sum", total or 0))
+            if question.type == QuestionType.NUMBER:
+                rows[question_id] += [(unit_id, group_id, "answered", count), (unit_id, group_id, "n", count)]
+    return rows
+
+
+def campaign_results(session, campaign: Campaign, language: str, *, min_cell: int, min_comments: int, unit_scope=None) -> dict:
+    """The protected results of a campaign in `language`; `unit_scope` (unit ids) narrows what is shown."""
+    survey = survey_of(campaign.survey_version)
+    protected = protect_campaign(session, campaign, min_cell)
+    layout = protected.layout
+    visible = [block for block in layout.blocks() if _in_scope(layout, block[0], unit_scope)]
+    rows = question_rows(session, campaign.id, survey)
+    words = messages(language)
+    questions = []
+    for question in survey.questions:
+        values, hidden = question_cells(layout, question, rows[question.id], protected.hidden, min_cell)
+        questions.append({
+            "id": question.id,
+            "type": question.type.value,
+            "text": _text(question.text, language, survey),
+            "background": question.background,
+            "options": _options(question, language, survey, words),
+            "cells": [_cell_json(question, block, values, hidden) for block in visible],
+        })
+    texts = answer_data.text_answers(session, campaign.id, [q.id for q in survey.questions if q.type == QuestionType.TEXT])
+    return {
+        "campaign_id": campaign.id,
+        "language": language,
+        "min_cell": min_cell,
+        "min_comments": min_comments,
+        "units": _units_json(layout, protected.names, unit_scope, words),
+        "groups": [{"key": _key(group), "name": protected.names.get(group) or words.gettext("No group")} for group in layout.groups],
+        "responses": [
+            {"unit": _key(node), "group": _key(group), "count": None if (node, group) in protected.hidden else protected.responses[(node, group)]}
+            for node, group in visible
+        ],
+        "questions": questions,
+        "comments": comment_lists(layout, texts, protected.hidden, min_comments, unit_scope),
+    }
+
+
+def _in_scope(layout: Layout, node, unit_scope) -> bool:
+    """The organisation always; a unit or area only if every unit in it is in scope."""
+    if unit_scope is None or node == ORG:
+        return True
+    if node[0] == "unit":
+        return node[1] in unit_scope
+    return all(_in_scope(layout, kid, unit_scope) for kid in layout.children.get(node, ()))
+
+
+def _key(node_or_group) -> str:
+    if node_or_group == ALL:
+        return ALL
+    if node_or_group == ORG:
+        return "organisation"
+    kind, ident = node_or_group
+    return f"{kind}:{'none' if ident is None else ident}"
+
+
+def _units_json(layout: Layout, names: dict, unit_scope, words) -> list:
+    shown = [node for node in layout.nodes if _in_scope(layout, node, unit_scope)]
+    return [
+        {
+            "key": _key(node),
+            "unit_id": None if node == ORG else node[1],
+            "kind": "organisation" if node == ORG else node[0],
+            "name": words.gettext("All units") if node == ORG else names.get(node, str(node[1])),
+            "parent": _key(layout.parent[node]) if node in layout.parent else None,
+        }
+        for node in shown
+    ]
+
+
+def _cell_json(question, block, values, hidden) -> dict:
+    def shown(kind):
+        key = (block, kind)
+        return None if key in hidden or key not in values else values[key]
+
+    cell = {
+        "unit": _key(block[0]),
+        "group": _key(block[1]),
+        "suppressed": (block, "n") in hidden,
+        "n": shown("n"),
+        "answered": shown("answered"),
+        "dont_know": shown("dont_know"),
+        "skipped": shown("skipped"),
+    }
+    if question.type in (QuestionType.SCALE, QuestionType.NUMBER):
+        total, answered = shown("sum"), shown("answered")
+        cell["mean"] = round(total / answered, 2) if total is not None and answered else None
+    if categories(question):
+        cell["counts"] = {category: shown(("c", category)) for category in categories(question)}
+    return cell
+
+
+def _text(texts, language: str, survey: Survey) -> str:
+    return texts.get(language) or texts.get(survey.default_language) or next(iter(texts.values()), "")
+
+
+def _options(question, language, survey, words) -> list:
+    """Labels of the distribution's categories in `language`."""
+    if question.type == QuestionType.SCALE:
+        scale = question.scale
+        labels = {str(scale.min): _text(scale.low, language, survey), str(scale.max): _text(scale.high, language, survey)}
+        options = [{"value": c, "label": f"{c} {labels[c]}".strip() if c in labels else c} for c in categories(question)]
+    elif question.type == QuestionType.YESNO:
+        options = [{"value": "yes", "label": words.gettext("Yes")}, {"value": "no", "label": words.gettext("No")}]
+    else:
+        # Numbers and texts have no categories; choices carry their labels.
+        options = [{"value": c.id, "label": _text(c.label, language, survey)} for c in question.choices]
+    if allows_dont_know(question):
+        options.append({"value": "dont_know", "label": words.gettext("Don't know")})
+    return options + [{"value": "skipped", "label": words.gettext("Skipped")}]

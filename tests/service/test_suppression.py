@@ -1,0 +1,175 @@
+"""Small-cell protection (A6) as properties: no hidden figure can be worked out from the shown ones."""
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from flows.model import Choice
+from flows.model import Question
+from flows.model import QuestionType
+from flows.model import Scale
+from service.comments import ORGANISATION
+from service.comments import shown_lists
+from service.result_tables import ALL
+from service.result_tables import ORG
+from service.result_tables import block_equations
+from service.result_tables import build_layout
+from service.result_tables import question_equations
+from service.result_tables import rollup
+from service.results import question_cells
+from service.suppression import determined
+from service.suppression import primary_cells
+from service.suppression import suppress
+
+SCALE = Question(id="q", type=QuestionType.SCALE, text={"en": "q"}, scale=Scale(min=1, max=4, dont_know=True))
+CHOICE = Question(id="c", type=QuestionType.CHOICE, text={"en": "c"}, choices=(Choice("a", {}), Choice("b", {}), Choice("c", {})))
+MULTI = Question(id="m", type=QuestionType.MULTI, text={"en": "m"}, choices=(Choice("a", {}), Choice("b", {})))
+P = (1 << 61) - 1  # a prime far above any coefficient or count here
+
+
+def recovered_by_subtraction(values, equations, hidden) -> set:
+    """What a reader gets by solving, again and again, any equation with one unknown."""
+    known = {key for key in values if key not in hidden}
+    progress = True
+    while progress:
+        progress = False
+        for equation in equations:
+            unknown = [key for key, c in equation.items() if c and key not in known]
+            if len(unknown) == 1:
+                known.add(unknown[0])
+                progress = True
+    return {key for key in hidden if key in known}
+
+
+def pinned_by_linear_algebra(values, equations, hidden) -> set:
+    """An independent oracle: hidden cells whose unit vector lies in the row space (dense, mod P)."""
+    columns = sorted(hidden, key=repr)
+    index = {key: i for i, key in enumerate(columns)}
+    rows = [[0] * len(columns) for _ in equations]
+    for row, equation in zip(rows, equations):
+        for key, c in equation.items():
+            if key in index:
+                row[index[key]] = c % P
+    basis = []  # (pivot column, row) in echelon form
+    for row in rows:
+        row = _reduce(row, basis)
+        pivot = next((i for i, v in enumerate(row) if v), None)
+        if pivot is not None:
+            inverse = pow(row[pivot], P - 2, P)
+            basis.append((pivot, [v * inverse % P for v in row]))
+    pinned = set()
+    for key, i in index.items():
+        unit = [0] * len(columns)
+        unit[i] = 1
+        if not any(_reduce(unit, basis)):
+            pinned.add(key)
+    return pinned
+
+
+def _reduce(row, basis):
+    row = list(row)
+    for pivot, base in basis:
+        if row[pivot]:
+            factor = row[pivot]
+            row = [(v - factor * b) % P for v, b in zip(row, base)]
+    return row
+
+
+tables = st.fixed_dictionaries({
+    "leaves": st.integers(1, 4),
+    "areas": st.lists(st.integers(0, 1), min_size=4, max_size=4),
+    "groups": st.sampled_from([[None], [1, 2], [1, 2, None]]),
+    "k": st.integers(2, 6),
+    "question": st.sampled_from([SCALE, CHOICE, MULTI]),
+    "seed": st.lists(st.integers(0, 12), min_size=200, max_size=200),
+})
+
+
+def _answers(spec):
+    """Answer rows (unit, group, kind, count) drawn from the spec's seed counts."""
+    from service.answer_data import cell_counts
+
+    question = spec["question"]
+    values = {"q": [1, 2, 3, 4, "dont_know", None], "c": ["a", "b", "c", None], "m": [["a"], ["b"], ["a", "b"], None]}[question.id]
+    seed = iter(spec["seed"])
+    rows = []
+    for unit_id in range(1, spec["leaves"] + 1):
+        for group_id in spec["groups"]:
+            for value in values:
+                count = next(seed) // 3 if next(seed) % 3 else 0
+                rows += [(unit_id, group_id, kind, count * one) for kind, one in cell_counts(question, value).items()]
+    return rows
+
+
+def _layout(spec):
+    parent_of = {unit_id: 100 + spec["areas"][unit_id - 1] for unit_id in range(1, spec["leaves"] + 1)}
+    return build_layout(parent_of.keys(), {**parent_of, 100: None, 101: None}, spec["groups"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(tables)
+def test_no_hidden_cell_of_a_question_can_be_recovered(spec):
+    layout, k, question = _layout(spec), spec["k"], spec["question"]
+    values, hidden = question_cells(layout, question, _answers(spec), set(), k)
+    equations = question_equations(layout, question)
+    # Every count of 1..k-1 is hidden; a block below k shows nothing at all.
+    assert primary_cells(values, k, [key for key in values if key[1] != "sum"]) <= hidden
+    for block in layout.blocks():
+        if 0 < values[(block, "n")] < k:
+            assert {key for key in values if key[0] == block} <= hidden
+    # Nothing hidden falls out by subtraction, nor by solving all equations together.
+    nonzero = {key for key in hidden if values[key]}
+    assert not recovered_by_subtraction(values, equations, hidden) & nonzero
+    assert not pinned_by_linear_algebra(values, equations, hidden) & nonzero
+    assert not determined(values, equations, hidden) & nonzero
+
+
+@settings(max_examples=150, deadline=None)
+@given(tables)
+def test_responses_per_block_hide_small_units_and_groups_with_complements(spec):
+    layout, k = _layout(spec), spec["k"]
+    counts = {}
+    for unit_id, group_id, kind, count in _answers(spec):
+        if kind == "n":
+            for block in layout.leaf_block(unit_id, group_id):
+                counts[block] = counts.get(block, 0) + count
+    totals = rollup(layout, counts)
+    equations = block_equations(layout, lambda block: block)
+    hidden = suppress(totals, equations, primary_cells(totals, k))
+    assert primary_cells(totals, k) <= hidden
+    nonzero = {key for key in hidden if totals[key]}
+    assert not recovered_by_subtraction(totals, equations, hidden) & nonzero
+    assert not pinned_by_linear_algebra(totals, equations, hidden) & nonzero
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 25), min_size=1, max_size=6), st.integers(2, 12))
+def test_comment_lists_never_fall_out_by_difference(counts, minimum):
+    layout = build_layout(range(1, len(counts) + 1), {}, [None])
+    by_leaf = {("unit", i + 1): count for i, count in enumerate(counts)}
+    shown = shown_lists(layout, by_leaf, set(), minimum)
+    assert all(by_leaf[leaf] >= minimum for leaf in shown if leaf != ORGANISATION)
+    if ORGANISATION in shown:
+        assert sum(counts) >= minimum
+        held_back = [leaf for leaf, count in by_leaf.items() if count and leaf not in shown]
+        assert len(held_back) != 1, "one unit's comments would be the organisation's list minus the others"
+
+
+def test_one_small_unit_takes_its_smallest_sibling_along():
+    layout = build_layout([1, 2, 3], {}, [None])
+    totals = rollup(layout, {(("unit", 1), ALL): 3, (("unit", 2), ALL): 40, (("unit", 3), ALL): 12})
+    hidden = suppress(totals, block_equations(layout, lambda block: block), primary_cells(totals, 5))
+    assert hidden == {(("unit", 1), ALL), (("unit", 3), ALL)}
+    assert (ORG, ALL) not in hidden
+
+
+def test_a_distribution_with_one_small_value_hides_the_next_smallest_too():
+    layout = build_layout([1], {}, [None])
+    rows = [(1, None, "n", 20), (1, None, "answered", 20), (1, None, "skipped", 0), (1, None, "dont_know", 0)]
+    rows += [(1, None, ("c", "1"), 2), (1, None, ("c", "2"), 5), (1, None, ("c", "3"), 6), (1, None, ("c", "4"), 7)]
+    rows.append((1, None, "sum", 2 + 10 + 18 + 28))
+    values, hidden = question_cells(layout, SCALE, rows, set(), 5)
+    org = (ORG, ALL)
+    assert (org, ("c", "1")) in hidden and (org, ("c", "2")) in hidden
+    # With the mean shown, two hidden values would still be solvable: a third goes.
+    assert len({key for key in hidden if key[0] == org and key[1][0] == "c"}) >= 3 or (org, "sum") in hidden
+    assert values[(org, "n")] == 20 and (org, "n") not in hidden
