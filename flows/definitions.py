@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from flows.languages import normalise
 from flows.model import DONT_KNOW
 from flows.model import Choice
 from flows.model import Condition
@@ -25,7 +26,8 @@ SPEC_VERSIONS = (1,)
 SURVEYS = Path(__file__).resolve().parent / "surveys"
 
 _KEY = re.compile(r"[a-z0-9][a-z0-9_-]*")
-_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+# gettext locale names, as the catalogs in locales/ are named: "nb", "fa_AF", "sr_Latn".
+_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2}|_[A-Z][a-z]{3})?")
 _TOP = {"key", "spec_version", "version", "default_language", "languages", "title", "intro", "outro", "scales", "questions"}
 _SCALE = {"min", "max", "dont_know", "low", "high"}
 _QUESTION = {"id", "type", "text", "scale", "choices", "optional", "background", "comment", "dont_know", "min", "max", "show_if"}
@@ -143,7 +145,9 @@ class _Reader(NodeReader):
             if code is None:
                 continue
             if not _LANGUAGE.fullmatch(code):
-                self.problem(item, f"language '{code}' is not a language code like 'nb' or 'en'")
+                better = normalise(code)
+                tip = f" (write '{better}')" if better and _LANGUAGE.fullmatch(better) else ""
+                self.problem(item, f"language '{code}' is not a language code like 'nb', 'en' or 'fa_AF'{tip}")
             elif code in languages:
                 self.problem(item, f"language '{code}' is listed twice")
             else:

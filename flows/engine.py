@@ -193,7 +193,7 @@ class _Turn:
         state = replace(self.state, attempts=attempts)
         sorry = self.m.gettext("Sorry, I did not understand that.")
         if answers.emoji_only(text):
-            sorry = f"{sorry} {self.m.gettext('I can only read letters and numbers, not pictures or emoji.')}"
+            sorry = _sentences(sorry, self.m.gettext("I can only read letters and numbers, not pictures or emoji."))
         ask = self._ask(state, current, before=sorry, hint=render.hint(current, parsed.hint, self.m))
         return Sprint(state, (ask,), tuple(events))
 
@@ -213,7 +213,7 @@ class _Turn:
 
     def _opt_out(self) -> Sprint:
         # Partial answers are dropped: STOP withdraws them too.
-        state = replace(self.state, status=Status.OPTED_OUT, position=None, answers={}, attempts=0)
+        state = replace(self.state, status=Status.OPTED_OUT, position=None, answers={}, attempts=0, language_menu=None)
         return Sprint(state, (self._opt_out_confirmation(),), (Event(EventType.OPTED_OUT, self.state.position),))
 
     def _opt_out_confirmation(self) -> Outbound:

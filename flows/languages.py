@@ -9,6 +9,9 @@ from functools import lru_cache
 from babel import Locale
 from babel import UnknownLocaleError
 
+# The languages Svar ships catalogs for; `svar translate check` requires each one.
+SHIPPED = ("nb", "nn", "da", "sv", "en", "ar", "so", "ti", "fa", "fa_AF", "uk", "pl")
+
 # Asked for on paper codes and invitations whose language the respondent picks.
 ASK = "ask"
 

@@ -50,26 +50,28 @@ def question(survey: Survey, q: Question, language: str, place: tuple[int, int],
     m = messages(language)
     lines = [before] if before else []
     lines.append(f"{place[0]}/{place[1]} {text_in(q.text, language, survey.default_language)}")
-    lines.extend(_body(survey, q, language))
+    body = _body(survey, q, language, m)
+    lines.extend(body)
     tail = hint if hint is not None else instruction(q, m)
     if q.optional:
         skip = m.gettext("Reply '-' to skip.")
         tail = f"{tail} {skip}".strip()
     if tail:
-        if q.type == QuestionType.SCALE and lines[-1].endswith("."):
+        if q.type == QuestionType.SCALE and body:
             lines[-1] = f"{lines[-1]} {tail}"  # legend and instruction share a line
         else:
             lines.append(tail)
     return Outbound(text="\n".join(lines), question_id=q.id, options=options(survey, q, language))
 
 
-def _body(survey: Survey, q: Question, language: str) -> list[str]:
+def _body(survey: Survey, q: Question, language: str, m: Messages) -> list[str]:
     if q.type == QuestionType.SCALE:
         scale = q.scale
         low = text_in(scale.low, language, survey.default_language)
         high = text_in(scale.high, language, survey.default_language)
         if low and high:
-            return [f"{scale.min} = {low}, {scale.max} = {high}."]
+            # A message of its own so that each language writes its own comma ("،" in Arabic).
+            return [m.gettext("%(min)s = %(low)s, %(max)s = %(high)s.", min=scale.min, low=low, max=scale.max, high=high)]
         return []
     if q.type in (QuestionType.CHOICE, QuestionType.MULTI):
         return [f"{i}) {text_in(c.label, language, survey.default_language)}" for i, c in enumerate(q.choices, 1)]

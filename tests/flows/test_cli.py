@@ -34,7 +34,7 @@ def test_check_reports_ok(surveys):
     path = str(bundled_survey_paths()[0])
     result = CliRunner().invoke(surveys, ["check", path])
     assert result.exit_code == 0, result.output
-    assert result.output == f"ok: {path} (introduction-programme v1, 17 questions, languages nb, en)\n"
+    assert result.output == f"ok: {path} (introduction-programme v2, 17 questions, languages nb, nn, da, sv, en, ar, so, ti, fa, fa_AF, uk, pl)\n"
 
 
 def test_check_reports_each_problem_and_fails(surveys, tmp_path):

@@ -19,7 +19,7 @@ IDS = {q.id for q in SURVEY.questions}
 # Random text plus the words that steer a conversation, so branches are actually reached.
 typed = st.one_of(
     st.text(max_size=40),
-    st.sampled_from(["1", "3", "6", "ja", "nei", "yes", "no", "vet ikke", "dk", "?", "hjelp", "-", "STOP", "1,3", "٥", "5️⃣", ""]),
+    st.sampled_from(["1", "3", "6", "ja", "nei", "yes", "no", "vet ikke", "dk", "?", "hjelp", "-", "STOP", "1,3", "٥", "5️⃣", "", "SPRÅK", "/language", "اللغة", "12", "dansk", "፫", "👍"]),
 )
 inbound = st.one_of(
     typed.map(lambda text: Inbound(InboundKind.MESSAGE, text)),
@@ -30,7 +30,7 @@ inbound = st.one_of(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    language=st.sampled_from(["nb", "en", "nn", "ar"]),
+    language=st.sampled_from(["nb", "en", "nn", "ar", "ti", "fa_AF", "xx"]),
     skip_background=st.booleans(),
     skip_comments=st.booleans(),
     inbounds=st.lists(inbound, max_size=40),
@@ -45,7 +45,10 @@ def test_resume_never_raises_and_state_holds(language, skip_background, skip_com
         assert new.position is None or new.position in IDS
         assert 0 <= new.attempts < 3
         assert all(o.text for o in sprint.outbound)
-        if new.status == Status.ACTIVE and message.kind == InboundKind.MESSAGE:
+        if new.language_menu is not None and message.kind == InboundKind.MESSAGE:
+            # SPRÅK, LANGUAGE ... open the menu; the question waits, with its answers kept.
+            assert sprint.outbound[-1].options and set(new.answers) >= set(state.answers)
+        elif new.status == Status.ACTIVE and message.kind == InboundKind.MESSAGE:
             # An active conversation always ends a turn by asking its current question.
             assert sprint.outbound[-1].question_id == new.position
         if state.status in (Status.COMPLETED, Status.OPTED_OUT):
