@@ -57,7 +57,7 @@ def test_the_first_reminder_goes_three_days_after_and_only_once(send_runtime, tw
 
 
 def test_the_whole_policy_three_reminders_and_a_last_chance(send_runtime, twilio_api):
-    _campaign_id, [only] = launched(send_runtime, count=1)
+    _campaign_id, [only] = launched(send_runtime, count=1, language="en")
     drain(send_runtime, LAUNCH)
     moments = [LAUNCH + days * DAY for days in (3, 7, 10)] + [utc(2026, 10, 31, 8, 0)]  # 2 days before 2 Nov, 09:00 CET
     for moment in moments:
@@ -118,11 +118,11 @@ def test_nobody_who_completed_or_opted_out_is_reminded(send_runtime, twilio_api)
 
 
 def test_a_completion_between_sweep_and_send_stops_the_reminder(send_runtime, twilio_api):
-    _campaign_id, [only] = launched(send_runtime, count=1)
+    _campaign_id, [only] = launched(send_runtime, count=1, language="en")
     drain(send_runtime, LAUNCH)
     sweep_reminders(LAUNCH + 3 * DAY)
     # The respondent answers while the reminder waits in the queue.
-    say(send_runtime, phone(0), "hei", now=LAUNCH + 3 * DAY)
+    say(send_runtime, phone(0), "hello", now=LAUNCH + 3 * DAY)
     answer_all(send_runtime, phone(0))
     before = len(twilio_api.messages)
     outcome = drain(send_runtime, LAUNCH + 3 * DAY + timedelta(minutes=1))

@@ -120,7 +120,7 @@ def test_a_wave_drains_at_the_providers_pace(paced_runtime, twilio_api):
 def test_rq_end_to_end_sweep_then_send_on_a_real_redis(paced_runtime, twilio_api):
     # The worker's send jobs read the real clock: launch now, in a window open all day.
     now = utcnow()
-    launched(paced_runtime, count=3, at=now, always_open=True)
+    launched(paced_runtime, count=3, at=now, always_open=True, language="en")
     worker = SimpleWorker([paced_runtime.queue(DEFAULT_QUEUE), paced_runtime.queue(SEND_QUEUE)], connection=paced_runtime.redis)
     worker.work(burst=True)
     assert len(twilio_api.messages) == 3
