@@ -24,6 +24,9 @@ from sqlalchemy import update
 
 from .channel_setup import channel_problems
 from .closing import close  # noqa: F401  (part of this module's interface)
+from flows.languages import ASK
+from flows.languages import normalise
+
 from .campaign_errors import CampaignError
 from .campaign_errors import CampaignStateError
 from .invitations import fresh_codes
@@ -80,7 +83,8 @@ def create_campaign(
     units = _owned(session, Unit, organisation, unit_ids, "unit_ids")
     groups = _owned(session, RespondentGroup, organisation, group_ids, "group_ids")
     survey = survey_of(survey_version)
-    languages = list(dict.fromkeys(languages or survey.languages))
+    languages = list(dict.fromkeys(normalise(language) or str(language) for language in languages or survey.languages))
+    default_language = normalise(default_language) or str(default_language)
     lacking = [language for language in [*languages, default_language] if language not in survey.languages]
     if lacking:
         raise CampaignError(f"language {lacking[0]!r} is not one of the survey's: {', '.join(survey.languages)}")
@@ -134,7 +138,8 @@ def generate_paper_codes(
         raise CampaignError(f"count must be between 1 and {MAX_PAPER_CODES}")
     read = RowReader(session, campaign)
     try:
-        language, unit_id, group_id = read.language(language), read.unit({"unit_id": unit_id}), read.group(group_id)
+        language = read.language(language, allow_ask=True)
+        unit_id, group_id = read.unit({"unit_id": unit_id}), read.group(group_id)
     except RowError as error:
         raise CampaignError(str(error)) from None
     # Paper codes handed out while the campaign is open count as invited at once.
@@ -228,7 +233,7 @@ def _check_languages(session, campaign: Campaign):
     """Every language the campaign or its invitations use is one the pinned survey has."""
     survey = survey_of(campaign.survey_version)
     used = set(session.scalars(select(Invitation.language).where(Invitation.campaign_id == campaign.id).distinct()))
-    wanted = {campaign.default_language, *campaign_languages(campaign), *used}
+    wanted = {campaign.default_language, *campaign_languages(campaign), *used} - {ASK}
     lacking = sorted(wanted - set(survey.languages))
     if lacking:
         raise CampaignError(f"the survey has no {', '.join(lacking)} version; it has: {', '.join(survey.languages)}")

@@ -40,8 +40,11 @@ def fresh_codes(session, vault, count: int) -> list[tuple[str, str]]:
             if digest not in chosen:
                 batch[digest] = code
         taken = set()
-        for part in chunks(list(batch)):
-            taken.update(session.scalars(select(Invitation.code_hash).where(Invitation.code_hash.in_(part))))
+        # No autoflush: pending changes hold no new code hashes, and flushing
+        # thousands of invitations here, once per chunk, would cost seconds.
+        with session.no_autoflush:
+            for part in chunks(list(batch)):
+                taken.update(session.scalars(select(Invitation.code_hash).where(Invitation.code_hash.in_(part))))
         chosen.update((digest, code) for digest, code in batch.items() if digest not in taken)
     return [(code, digest) for digest, code in chosen.items()]
 

@@ -8,6 +8,7 @@ from flask import render_template
 from markupsafe import Markup
 
 from flows.i18n import messages
+from flows.languages import ASK
 
 from .invitations import survey_title
 from .qr import qr_svg
@@ -44,6 +45,9 @@ def text_direction(language: str) -> str:
 
 def render_sheet(runtime, campaign, unit, group, language: str, codes: list[str]) -> str:
     """The HTML page to print: one card per code with its QR code and how to answer."""
+    if language == ASK:
+        # The respondent picks their language after the code; the card speaks the campaign's.
+        language = campaign.default_language
     m = messages(language)
     number = sms_number(runtime.config)
     cards = []

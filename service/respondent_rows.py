@@ -3,6 +3,9 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 
+from flows.languages import ASK
+from flows.languages import normalise
+
 from .models import Campaign
 from .models import RespondentGroup
 from .surveys import survey_of
@@ -59,11 +62,17 @@ class RowReader:
             self.channel(row.get("channel")),
         )
 
-    def language(self, given) -> str:
-        language = given or self.campaign.default_language
-        if not isinstance(language, str) or language.strip().lower() not in self.languages:
+    def language(self, given, allow_ask: bool = False) -> str:
+        """The row's language as the survey writes it ("FA-af" -> "fa_AF"), or the campaign's."""
+        if given in (None, ""):
+            return self.campaign.default_language
+        language = normalise(given) if isinstance(given, str) else None
+        if allow_ask and isinstance(given, str) and given.strip().lower() == ASK:
+            # Paper codes may leave the choice to the respondent.
+            return ASK
+        if language not in self.languages:
             raise RowError(f"language is not one of the campaign's: {', '.join(self.languages)}")
-        return language.strip().lower()
+        return language
 
     def unit(self, row: dict) -> int:
         given = row.get("unit_id")

@@ -14,7 +14,8 @@ def campaign_options(body: dict) -> dict:
     if body.get("channels") is not None:
         options["channels"] = [_code(value, "channels") for value in _list(body, "channels")]
     if body.get("languages") is not None:
-        options["languages"] = [_code(value, "languages") for value in _list(body, "languages")]
+        # Case is kept: create_campaign normalises language codes ("fa_AF").
+        options["languages"] = [_code(value, "languages", lower=False) for value in _list(body, "languages")]
     if body.get("incomplete_policy") is not None:
         options["incomplete_policy"] = _code(body["incomplete_policy"], "incomplete_policy")
     if body.get("small_group") is not None:
@@ -32,7 +33,7 @@ def _list(body: dict, name: str) -> list:
     return value
 
 
-def _code(value, name: str) -> str:
+def _code(value, name: str, lower: bool = True) -> str:
     if not isinstance(value, str) or not value.strip():
         raise invalid(f"{name} must hold short codes such as sms or nb", field=name)
-    return value.strip().lower()
+    return value.strip().lower() if lower else value.strip()

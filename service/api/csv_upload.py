@@ -90,13 +90,15 @@ def read_rows(data: bytes) -> list[tuple[int, dict]]:
         header = next(reader)
         keys = [HEADINGS.get(name.strip().lower()) for name in header]
         _check_header(header, keys)
+        columns = [(key, index) for index, key in enumerate(keys) if key]
         rows = []
         for cells in reader:
-            if not any(cell.strip() for cell in cells):
+            if not "".join(cells).strip():
                 continue
             if len(rows) == MAX_ROWS:
                 raise invalid(f"the CSV has more than {MAX_ROWS} rows; split it into several uploads")
-            row = {key: cell.strip() for key, cell in zip(keys, cells) if key}
+            width = len(cells)
+            row = {key: cells[index].strip() if index < width else "" for key, index in columns}
             rows.append((reader.line_num, row))
     except csv.Error as error:
         raise invalid(f"the CSV cannot be read at line {reader.line_num}: {error}") from None

@@ -1,6 +1,9 @@
 """Filling a campaign: respondents by JSON or CSV, and printable paper codes."""
 from flask import request
 
+from flows.languages import ASK
+from flows.languages import normalise
+
 from .. import campaigns
 from ..models import RespondentGroup
 from ..models import Unit
@@ -76,7 +79,9 @@ def create_codes(session, user, campaign_id):
     language = body.get("language")
     if language is not None and not isinstance(language, str):
         raise invalid("language must be a language code", field="language")
-    language = (language or campaign.default_language).strip().lower()
+    language = (language or campaign.default_language).strip()
+    # As stored: "FA-af" is fa_AF; "ask" leaves the choice to the respondent.
+    language = ASK if language.lower() == ASK else (normalise(language) or language)
     try:
         codes = campaigns.generate_paper_codes(
             session, session.info["runtime"], campaign, unit_id, group_id, count, language=language

@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flows.definitions import bundled_survey
 from service.auth_tokens import create_token
 from service.campaigns import create_campaign
 from service.models import Organisation
@@ -13,6 +14,8 @@ from service.surveys import latest
 from service.surveys import sync_bundled
 
 SURVEY = "introduction-programme"
+# The bundled survey's languages as a refusal lists them ("nb, nn, ...").
+LANGUAGES = ", ".join(bundled_survey(SURVEY).languages)
 PHONES = ["+4791234567", "+4741234568", "+4792345679", "+4748765430"]
 
 

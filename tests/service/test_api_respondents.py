@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from tests.service.api_data import LANGUAGES
 from tests.service.api_data import PHONES
 from tests.service.api_data import draft
 from tests.service.api_data import make_world
@@ -54,7 +55,7 @@ def test_csv_with_semicolons_a_bom_and_bad_rows_reports_line_numbers(client, wor
         f"{PHONES[1]};en;{world.unit_ids[1]}\r\n"
         ";;\r\n"  # blank lines are skipped but still counted
         "22123456;nb;Nord\r\n"
-        f"{PHONES[2]};sv;Nord\r\n"
+        f"{PHONES[2]};de;Nord\r\n"
         f"{PHONES[3]};nb;Øst\r\n"
         "91234567;nb;sør\r\n"
     )
@@ -64,7 +65,7 @@ def test_csv_with_semicolons_a_bom_and_bad_rows_reports_line_numbers(client, wor
         "added": 2,
         "errors": [
             {"row": 5, "reason": "not a mobile number", "phone": "******56"},
-            {"row": 6, "reason": "language is not one of the campaign's: nb, en", "phone": "*********79"},
+            {"row": 6, "reason": f"language is not one of the campaign's: {LANGUAGES}", "phone": "*********79"},
             {"row": 7, "reason": "unit is not one of the campaign's units", "phone": "*********30"},
         ],
         "duplicates": [{"row": 8, "phone": "*********67"}],

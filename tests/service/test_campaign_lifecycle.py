@@ -21,6 +21,7 @@ from service.models import Response
 from service.models import utcnow
 from service.runtime import Runtime
 from service.surveys import latest
+from tests.service.api_data import LANGUAGES
 from tests.service.api_data import PHONES
 from tests.service.api_data import SURVEY
 from tests.service.api_data import make_world
@@ -80,7 +81,7 @@ def test_a_campaign_keeps_its_units_groups_channels_languages_and_policy(runtime
     [
         ({"channels": ["fax"]}, "channels must be a non-empty list of: sms, telegram, paper"),
         ({"channels": []}, "channels must be a non-empty list"),
-        ({"languages": ["nb", "ar"]}, "language 'ar' is not one of the survey's: nb, en"),
+        ({"languages": ["nb", "de"]}, f"language 'de' is not one of the survey's: {LANGUAGES}"),
         ({"languages": ["en"]}, "default_language must be one of the campaign's languages"),
         ({"incomplete_policy": "maybe"}, "incomplete_policy must be one of: discard, keep"),
         ({"small_group": 0}, "small_group must be a whole number from 1 to 100"),
@@ -135,8 +136,8 @@ def test_launch_refuses_no_closing_time_and_a_language_the_survey_lacks(runtime,
     add(runtime, foreign, [{"phone": PHONES[0], "unit_id": world.unit_ids[0]}])
     with runtime.transaction() as session:
         # A language that slipped in (an older version, a hand edit): caught before anything is sent.
-        session.execute(update(Invitation).where(Invitation.campaign_id == foreign).values(language="ti"))
-    with pytest.raises(campaigns.CampaignError, match="the survey has no ti version; it has: nb, en"):
+        session.execute(update(Invitation).where(Invitation.campaign_id == foreign).values(language="de"))
+    with pytest.raises(campaigns.CampaignError, match=f"the survey has no de version; it has: {LANGUAGES}"):
         launch(runtime, foreign)
     with runtime.session() as session:
         assert session.scalars(select(OutboxMessage)).all() == []

@@ -16,6 +16,7 @@ from service.models import OutboxMessage
 from service.models import RespondentGroup
 from service.models import utcnow
 from service.surveys import latest
+from tests.service.api_data import LANGUAGES
 from tests.service.api_data import PHONES
 from tests.service.api_data import SURVEY
 from tests.service.api_data import draft
@@ -72,7 +73,7 @@ def test_add_respondents_keeps_good_rows_and_reports_the_rest(runtime, world):
             {"phone": "0047 91234567", "unit_id": unit},  # the first one again
             {"phone": PHONES[3], "unit_id": unit},
             {"phone": PHONES[2]},  # two units: which one?
-            {"phone": PHONES[2], "unit_id": unit, "language": "sv"},
+            {"phone": PHONES[2], "unit_id": unit, "language": "de"},
             {"phone": PHONES[2], "unit_id": unit, "group_id": 999},
             "just text",
         ],
@@ -82,7 +83,7 @@ def test_add_respondents_keeps_good_rows_and_reports_the_rest(runtime, world):
         (2, "not a phone number"),
         (3, "not a mobile number"),
         (6, "unit is required: the campaign has several units"),
-        (7, "language is not one of the campaign's: nb, en"),
+        (7, f"language is not one of the campaign's: {LANGUAGES}"),
         (8, "group is not one of the organisation's groups"),
         (9, "row must be an object"),
     ]

@@ -142,3 +142,9 @@ def test_rows_name_units_groups_and_channels_and_bad_ones_say_why(client, runtim
         (world.unit_ids[2], groups["Spor 2"], "nb", "sms"),
         (world.unit_ids[1], groups["Spor 3"], "en", "sms"),
     ]
+
+
+def test_language_codes_are_read_as_people_write_them(client, runtime, world, campaign_id):
+    data = f"phone,language,unit\n{PHONES[0]},FA-af,Nord\n{PHONES[1]},no,Nord\n{PHONES[2]},,Nord\n".encode()
+    assert post(client, world, campaign_id, data).json["added"] == 3
+    assert [row.language for row in stored(runtime)] == ["fa_AF", "nb", "nb"]
