@@ -5,6 +5,8 @@ from flask import current_app
 from flask import g
 from flask import request
 
+from .. import audit
+from ..access import can_see_campaign
 from ..auth_tokens import authenticate
 from .errors import ApiError
 
@@ -26,6 +28,7 @@ def api_call(roles=ADMIN):
                 if user is None:
                     raise _unauthorized(bool(header))
                 if user.role not in roles:
+                    refused(user, "role")
                     raise ApiError(403, "your role may not do this")
                 g.api_user_id = user.id
                 return view(session, user, **kwargs)
@@ -33,6 +36,24 @@ def api_call(roles=ADMIN):
         return wrapper
 
     return decorate
+
+
+def refused(user, reason: str):
+    """Log a refused call in the audit log; the request's own transaction rolls back."""
+    audit.defer(
+        audit.REFUSED, user.id,
+        object_type="api", object_id=f"{request.method} {request.path}"[:64], detail=reason, ip=request.remote_addr,
+    )
+
+
+def check_campaign(session, user, campaign):
+    """The campaign if `user` may see it (their organisation; a coordinator's units); else 404."""
+    if not can_see_campaign(session, user, campaign):
+        if campaign is not None and campaign.organisation_id == user.organisation_id:
+            refused(user, "campaign outside the coordinator's units")
+        # 404 for another organisation's or unit's campaign: its existence is not revealed.
+        raise ApiError(404, "campaign not found")
+    return campaign
 
 
 def _unauthorized(token_given: bool) -> ApiError:
