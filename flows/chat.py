@@ -11,6 +11,7 @@ from flows.model import Survey
 COMMANDS = {
     "help": words.HELP["en"][0],
     "stop": words.STOP["en"][0],
+    "language": words.LANGUAGE["en"][0],
 }
 
 

@@ -44,6 +44,7 @@ def test_a_text_message_is_a_message_from_the_chat():
         ("/help", {"text": "help", "unreadable": None}),
         ("/HELP@svar_test_bot", {"text": "help"}),
         ("/stop", {"text": "stop"}),
+        ("/language", {"text": "language", "unreadable": None}),
         ("/settings", {"unreadable": "command"}),
         ("/", {"unreadable": "command"}),
     ],

@@ -246,7 +246,7 @@ def test_stickers_photos_voice_documents_edits_and_unknown_commands_keep_the_pla
         updates.document(CHAT),
         updates.edited(CHAT, "5"),
         updates.text(CHAT, "/settings"),
-        updates.text(CHAT, "/language@svar_test_bot"),
+        updates.text(CHAT, "/unknown@svar_test_bot"),
     ]
     for payload in payloads:
         assert post(tg_client, payload).status_code == 200
@@ -265,6 +265,18 @@ def test_a_sticker_before_any_code_gets_the_intake_reply(tg_client, tg_runtime, 
     work(tg_runtime)
     [reply] = telegram_api.sent_to(CHAT)
     assert conversation_state(tg_runtime) is None and reply["text"]
+
+
+def test_the_language_command_keeps_the_answers(tg_client, tg_runtime, telegram_api):
+    _, code = new_code(tg_runtime)
+    start(tg_client, tg_runtime, telegram_api, code)
+    post(tg_client, updates.text(CHAT, "4"))
+    before = conversation_state(tg_runtime)
+    post(tg_client, updates.text(CHAT, "/language"))
+    work(tg_runtime)
+    after = conversation_state(tg_runtime)
+    assert after["answers"] == before["answers"] and after["attempts"] == 0
+    assert telegram_api.sent_to(CHAT)[-1]["text"] != telegram_api.sent_to(CHAT)[-2]["text"]
 
 
 def test_help_and_stop_commands(tg_client, tg_runtime, telegram_api):
