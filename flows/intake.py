@@ -25,13 +25,13 @@ def code_not_found(language: str) -> Outbound:
 def too_many_code_attempts(language: str) -> Outbound:
     """The sender typed too many wrong codes; no more are checked for a while."""
     m = messages(language)
-    return Outbound(m.gettext("Too many wrong codes. Please wait an hour and try again."))
+    return Outbound(for_phone(m.gettext("Too many wrong codes. Please wait an hour and try again."), language))
 
 
 def campaign_not_open(language: str) -> Outbound:
     """The code belongs to a survey that has not opened yet."""
     m = messages(language)
-    return Outbound(m.gettext("This survey has not opened yet. Please send your code again when it opens."))
+    return Outbound(for_phone(m.gettext("This survey has not opened yet. Please send your code again when it opens."), language))
 
 
 def code_in_use(language: str) -> Outbound:

@@ -10,6 +10,7 @@ from flows.dates import deadline_text
 from flows.i18n import messages
 from flows.model import Outbound
 from flows.model import Sprint
+from flows.render import for_phone
 
 REMINDER = "reminder"
 LAST_CHANCE = "last_chance"
@@ -18,6 +19,11 @@ NUDGE = "nudge"
 
 def reminder_text(kind: str, language: str, *, organisation: str, title: str, deadline: date | None) -> str:
     """A reminder to someone who has not started: `kind` is reminder or last_chance."""
+    # As sent: direction marks for Arabic and Persian, plain typography for GSM-7 languages.
+    return for_phone(_reminder_text(kind, language, organisation=organisation, title=title, deadline=deadline), language)
+
+
+def _reminder_text(kind: str, language: str, *, organisation: str, title: str, deadline: date | None) -> str:
     m = messages(language)
     when = deadline_text(deadline, language) if deadline is not None else None
     if kind == LAST_CHANCE and when:
@@ -47,6 +53,10 @@ def reminder_text(kind: str, language: str, *, organisation: str, title: str, de
 
 def nudge_footer(kind: str, language: str, deadline: date | None) -> str:
     """The line after the engine's "N questions left" nudge: by when, and how to stop."""
+    return for_phone(_nudge_footer(kind, language, deadline), language)
+
+
+def _nudge_footer(kind: str, language: str, deadline: date | None) -> str:
     m = messages(language)
     when = deadline_text(deadline, language) if deadline is not None else None
     if kind == LAST_CHANCE and when:

@@ -106,7 +106,7 @@ def check_surveys(paths, locales: Path = LOCALES) -> list[Finding]:
         try:
             survey = load_survey(path)
         except SurveyError as error:
-            found.extend(Finding(f"{problem.filename}:{problem.line}", problem.message) for problem in error.problems)
+            found.extend(Finding(f"{problem.file}:{problem.line}", problem.message) for problem in error.problems)
             continue
         for language in survey.languages:
             if language != "en" and not catalog_path(language, locales).is_file():

@@ -224,6 +224,9 @@ def apply_sprint(session, runtime, conversation: Conversation, sprint: Sprint, n
     """Write what the engine decided: outbox rows, invitation status, state or pooled answers."""
     invitation = conversation.invitation
     _send(session, runtime, conversation, sprint.outbound, kind)
+    if sprint.has(EventType.LANGUAGE_CHANGED):
+        # Reminders and the pooled answers then speak the language the respondent chose.
+        invitation.language = sprint.state.language
     if sprint.has(EventType.STARTED) and invitation.status in OPEN_STATUSES:
         invitation.status = "started"
         invitation.started_at = now
