@@ -1,6 +1,7 @@
 """The whole SMS loop over loopback HTTP: app served for real, Twilio played by the double."""
 import dataclasses
 import threading
+from datetime import timedelta
 
 import pytest
 from rq import SimpleWorker
@@ -10,9 +11,12 @@ from service import create_app
 from service import runtime as runtimes
 from service.models import Invitation
 from service.models import OutboxMessage
+from service.models import ReminderPolicy
+from service.models import utcnow
 from service.queue import SEND_QUEUE
 from tests import factories
 from tests.doubles.twilio_api import post_signed
+from tests.outbox_rows import ALWAYS_OPEN
 from workers.send import enqueue_send
 
 PHONE = "+4791234567"
@@ -35,6 +39,9 @@ def live(twilio_config, redis):
 def test_invitation_delivery_reply_and_answer(live, twilio_api):
     with live.transaction() as session:
         campaign = factories.open_campaign(session)
+        # The worker sends on the real clock: a campaign open now, with no quiet hours to wait for.
+        campaign.closes_at = utcnow() + timedelta(days=28)
+        session.add(ReminderPolicy(campaign_id=campaign.id, **ALWAYS_OPEN))
         invitation, _code = factories.invite(session, live, campaign, phone=PHONE, status="created")
         row = OutboxMessage(
             channel="sms",
