@@ -77,9 +77,11 @@ def package_id(campaign: Campaign) -> str:
 
 def response_value(question, value):
     """The FLOIP response for a stored value; None for a question skipped."""
-    if value is None or value == "" or value == []:
+    # A background answer blanked for anonymity is left out like a skipped
+    # one: "*" is not among the question's choices.
+    if value is None or value == "" or value == [] or value == ANY:
         return None
-    if value in (DONT_KNOW, ANY):
+    if value == DONT_KNOW:
         return value
     if question.type == QuestionType.SCALE:
         return str(int(value))
@@ -112,7 +114,10 @@ def flow_results_zip(session, campaign: Campaign, language: str, min_cell: int) 
         "modified": created,
         "id": package_id(campaign),
         "title": campaign.name,
-        "description": "Anonymous answers; small cells coarsened to '*'. responses.csv repeats responses.json.",
+        "description": (
+            "Anonymous answers. Units and groups of small cells are coarsened to an area or '*'; "
+            "background answers that would single someone out are left out. responses.csv repeats responses.json."
+        ),
         "resources": [
             {
                 "profile": "data-resource",

@@ -122,6 +122,9 @@ def test_flow_results_package_follows_the_specification(runtime):
     assert len({row[1] for row in data}) == len(data)
     sessions = Counter(row[3] for row in data)
     assert len(sessions) == 51 and len({row[2] for row in data}) == 51
+    for row in data:
+        choices = questions[row[4]]["type_options"].get("choices")
+        assert choices is None or row[5] in choices or set(row[5]) <= set(choices), row
     units = Counter(row[6]["unit"] for row in data if row[4] == "overall")
     assert "Bjerke" not in units or units["Bjerke"] >= 5
     header = next(csv.reader(io.StringIO(archive.read("responses.csv").decode())))
