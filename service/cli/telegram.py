@@ -20,7 +20,8 @@ from ..telegram_webhook import bp as webhook_bp
 log = logging.getLogger(__name__)
 
 # Only what Svar reads: messages and button presses. Less traffic, nothing surprising.
-ALLOWED_UPDATES = ["message", "callback_query"]
+# Edited messages are asked for only to explain that edits are not read.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 # Telegram's rule for secret_token: 1-256 of A-Z, a-z, 0-9, _ and -.
 SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # After a database error the same updates are fetched again; the receipts make that safe.

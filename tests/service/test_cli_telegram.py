@@ -29,7 +29,7 @@ def test_set_webhook(tg_runtime, telegram_api):
     hook = telegram_api.webhook
     assert hook["url"] == "https://svar.example.org/webhooks/telegram"
     assert hook["secret_token"] == TELEGRAM_SECRET
-    assert hook["allowed_updates"] == ["message", "callback_query"]
+    assert hook["allowed_updates"] == ["message", "edited_message", "callback_query"]
     assert hook["drop_pending_updates"] in (True, "true", "True")
 
 
