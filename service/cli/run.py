@@ -64,6 +64,7 @@ def _print_welcome(config, host, port, demo):
     lines = [
         "",
         "Svar is running.",
+        f"  Admin view:      {base}/admin/",
         f"  Phone simulator: {base}/simulator",
         f"  JSON API:        {base}/api/v1/openapi.json",
         f"  Health:          {base}/healthz",
