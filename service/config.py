@@ -69,6 +69,15 @@ class Config:
     # Wrong one-time codes one sender may type per window before intake stops looking (A7).
     code_attempts: int = field(default_factory=lambda: _int("SVAR_CODE_ATTEMPTS", 5))
     code_attempt_window: int = field(default_factory=lambda: _int("SVAR_CODE_ATTEMPT_WINDOW", 3600))
+    # Seconds a database write waits for a lock (SQLite busy_timeout, PostgreSQL lock_timeout)
+    # before it fails: a webhook then answers 503 well within Twilio's 15 s and is retried.
+    db_lock_timeout: float = field(default_factory=lambda: _float("SVAR_DB_LOCK_TIMEOUT", 10.0))
+    # Seconds a send to Twilio may take before the worker gives up on the answer.
+    twilio_timeout: float = field(default_factory=lambda: _float("SVAR_TWILIO_TIMEOUT", 10.0))
+    # Seconds before the outbox sweeper re-queues a pending row nobody queued (lost with Redis)...
+    pending_grace: float = field(default_factory=lambda: _float("SVAR_PENDING_GRACE", 60.0))
+    # ...and a row claimed for sending whose worker died; longer than a send and its status callback.
+    sending_grace: float = field(default_factory=lambda: _float("SVAR_SENDING_GRACE", 300.0))
     testing: bool = False
 
     @property

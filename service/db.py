@@ -9,7 +9,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
 
-def _sqlite_pragmas(engine):
+# Seconds SQLite waits for another writer's lock when no timeout is given.
+SQLITE_BUSY_TIMEOUT = 10.0
+
+
+def _sqlite_pragmas(engine, busy_timeout: float):
     """WAL for concurrent readers; BEGIN IMMEDIATE so one writer at a time holds the lock."""
 
     @event.listens_for(engine, "connect")
@@ -18,7 +22,7 @@ def _sqlite_pragmas(engine):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -34,36 +38,44 @@ _engines: dict = {}
 _factories: dict = {}
 
 
-def engine_for(url: str):
-    """One engine (and connection pool) per database URL and process."""
-    if url not in _engines:
-        _engines[url] = _create(url)
-    return _engines[url]
+def engine_for(url: str, lock_timeout: float | None = None):
+    """One engine (and connection pool) per database URL, lock timeout and process."""
+    key = (url, lock_timeout)
+    if key not in _engines:
+        _engines[key] = _create(url, lock_timeout)
+    return _engines[key]
 
 
-def _create(url: str):
+def _create(url: str, lock_timeout: float | None):
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
-        _sqlite_pragmas(engine)
+        busy = SQLITE_BUSY_TIMEOUT if lock_timeout is None else lock_timeout
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy})
+        _sqlite_pragmas(engine, busy)
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    connect_args = {}
+    if lock_timeout is not None:
+        # A row lock held too long (a stuck transaction) fails the statement
+        # instead of hanging the webhook past the provider's own timeout.
+        connect_args["options"] = f"-c lock_timeout={int(lock_timeout * 1000)}"
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args)
 
 
-def session_factory(url: str) -> sessionmaker:
-    if url not in _factories:
-        _factories[url] = sessionmaker(bind=engine_for(url), expire_on_commit=False)
-    return _factories[url]
+def session_factory(url: str, lock_timeout: float | None = None) -> sessionmaker:
+    key = (url, lock_timeout)
+    if key not in _factories:
+        _factories[key] = sessionmaker(bind=engine_for(url, lock_timeout), expire_on_commit=False)
+    return _factories[key]
 
 
 @contextmanager
-def transaction(url: str):
+def transaction(url: str, lock_timeout: float | None = None):
     """A session whose work commits on success and rolls back on any error."""
-    session: Session = session_factory(url)()
+    session: Session = session_factory(url, lock_timeout)()
     try:
         yield session
         session.commit()

@@ -18,11 +18,17 @@ FAILED = {"failed": "failed", "undelivered": "undelivered", "canceled": "failed"
 # Nothing moves a row out of these.
 FINAL = {"delivered", "failed", "undelivered"}
 UNSUBSCRIBED = "21610"
+# Rows a status callback may name by reference: the send worker never recorded them as sent.
+UNCONFIRMED = ("pending", "sending")
 
 
-def record_status(session, provider_id: str, status: str, error_code: str | None, now: datetime) -> str | None:
+def record_status(
+    session, provider_id: str, status: str, error_code: str | None, now: datetime, reference: str | None = None
+) -> str | None:
     """Apply one status report; returns the outbox status it set, or None if it changed nothing."""
     row = session.scalar(select(OutboxMessage).where(OutboxMessage.provider_id == provider_id).with_for_update())
+    if row is None and reference:
+        row = _adopt(session, provider_id, reference, now)
     if row is None:
         # Not ours, or already purged: acknowledge so the provider stops asking.
         return None
@@ -44,6 +50,34 @@ def record_status(session, provider_id: str, status: str, error_code: str | None
         _invitation_delivered(session, row, now)
         return row.status
     return None
+
+
+def _adopt(session, provider_id, reference, now) -> OutboxMessage | None:
+    """The row named by ?ref= if the provider has it but we never heard: it counts as sent from now.
+
+    That happens when the send worker died, or timed out, after Twilio
+    accepted the message; the outbox sweeper then leaves the row alone.
+    """
+    if not reference.isdigit():
+        return None
+    row = session.scalar(select(OutboxMessage).where(OutboxMessage.id == int(reference)).with_for_update())
+    if row is None or row.status not in UNCONFIRMED or row.channel != "sms":
+        # Already sent under another SID: this report is for a second copy.
+        return None
+    log.info("outbox %s: accepted by the provider, recorded from its status callback", row.id)
+    row.status = "sent"
+    row.provider_id = provider_id
+    row.sent_at = now
+    row.updated_at = now
+    row.error_code = row.error_message = None
+    # The provider has the message: body and address are no longer needed (A4, A5).
+    row.body = None
+    row.address_enc = None
+    invitation = _invitation_of(session, row)
+    if invitation is not None and invitation.status == "created":
+        invitation.status = "invited"
+        invitation.invited_at = now
+    return row
 
 
 def _invitation_delivered(session, row, now):

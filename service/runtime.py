@@ -34,13 +34,13 @@ class Runtime:
     @contextmanager
     def transaction(self):
         """A database transaction; jobs added with queue.after_commit run after it."""
-        with db.transaction(self.config.database_url) as session:
+        with db.transaction(self.config.database_url, self.config.db_lock_timeout) as session:
             session.info["runtime"] = self
             yield session
 
     def session(self):
         """A plain session for reads; the caller closes it."""
-        session = db.session_factory(self.config.database_url)()
+        session = db.session_factory(self.config.database_url, self.config.db_lock_timeout)()
         session.info["runtime"] = self
         return session
 

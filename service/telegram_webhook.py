@@ -10,6 +10,7 @@ from flask import request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from . import webhook_errors
 from .channels import channel_for
 from .models import utcnow
 from .telegram_updates import handle_update
@@ -24,6 +25,7 @@ def telegram():
     """Verify the secret token, apply the update, and let Telegram make the edit we answer with."""
     runtime = current_app.extensions["svar"]
     if not channel_for("telegram", runtime).verify(request):
+        webhook_errors.refused("Telegram", "wrong or missing secret token")
         abort(403)
     data = request.get_json(silent=True)
     try:
@@ -44,3 +46,6 @@ def telegram():
 def plain_error(error: HTTPException):
     """Short plain-text errors: Telegram reads the status, nobody reads the page."""
     return Response(f"{error.code} {error.name}\n", status=error.code, mimetype="text/plain")
+
+
+webhook_errors.register(bp)

@@ -11,7 +11,9 @@ from werkzeug.exceptions import HTTPException
 
 from . import delivery
 from . import runner
+from . import webhook_errors
 from .channels import channel_for
+from .channels.twilio import REFERENCE
 from .models import utcnow
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ def _runtime():
 def _verified_sms_channel():
     channel = channel_for("sms", _runtime())
     if not channel.verify(request):
+        webhook_errors.refused("Twilio", "bad or missing X-Twilio-Signature")
         # No detail: a forger learns nothing from the answer.
         abort(403)
     return channel
@@ -62,9 +65,11 @@ def twilio_status():
     if not sid or not status or len(sid) > 64:
         abort(400)
     error_code = request.form.get("ErrorCode", "").strip() or None
+    # Our outbox id, in the callback URL we gave Twilio (and which it signed).
+    reference = request.args.get(REFERENCE, "").strip()[:20] or None
     try:
         with _runtime().transaction() as session:
-            delivery.record_status(session, sid, status, error_code, utcnow())
+            delivery.record_status(session, sid, status, error_code, utcnow(), reference)
     except SQLAlchemyError as exc:
         log.error("delivery status not recorded: %s", type(exc).__name__)
         abort(503)
@@ -75,3 +80,6 @@ def twilio_status():
 def plain_error(error: HTTPException):
     """Short plain-text errors: providers read the status, nobody reads the page."""
     return Response(f"{error.code} {error.name}\n", status=error.code, mimetype="text/plain")
+
+
+webhook_errors.register(bp)

@@ -18,10 +18,6 @@ from workers.send import enqueue_send
 
 log = logging.getLogger(__name__)
 
-# A pending row this old was never queued, or its job was lost with Redis.
-PENDING_GRACE = timedelta(seconds=60)
-# A send takes seconds; a row claimed this long ago belongs to a dead worker.
-SENDING_GRACE = timedelta(minutes=5)
 # Twilio retries a webhook for minutes, never for days.
 RECEIPT_KEEP = timedelta(days=7)
 SWEEP_LIMIT = 5000
@@ -31,10 +27,16 @@ def sweep_outbox(now: datetime | None = None) -> int:
     """Re-enqueue stale pending rows and rows stuck in sending; returns how many."""
     runtime = runtimes.current()
     now = now or utcnow()
+    # A pending row this old was never queued, or its job was lost with Redis.
+    pending_grace = timedelta(seconds=runtime.config.pending_grace)
+    # A send takes seconds; a row claimed this long ago belongs to a dead worker.
+    # A message Twilio accepted before the worker died has left "sending" by
+    # then: its status callback names the row (?ref=) and marks it sent.
+    sending_grace = timedelta(seconds=runtime.config.sending_grace)
     with runtime.transaction() as session:
         stuck = session.scalars(
             select(OutboxMessage.id)
-            .where(OutboxMessage.status == "sending", OutboxMessage.updated_at < now - SENDING_GRACE)
+            .where(OutboxMessage.status == "sending", OutboxMessage.updated_at < now - sending_grace)
             .order_by(OutboxMessage.id)
             .limit(SWEEP_LIMIT)
         ).all()
@@ -45,7 +47,7 @@ def sweep_outbox(now: datetime | None = None) -> int:
                 select(OutboxMessage.id)
                 .where(
                     OutboxMessage.status == "pending",
-                    OutboxMessage.updated_at < now - PENDING_GRACE,
+                    OutboxMessage.updated_at < now - pending_grace,
                     # Held for quiet hours or a full provider queue: not before its time.
                     or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
                 )

@@ -11,6 +11,7 @@ from sqlalchemy import update
 from service import optouts
 from service import runtime as runtimes
 from service.channels import channel_for
+from service.channels.base import OutcomeUnknown
 from service.channels.base import OutgoingMessage
 from service.channels.base import PermanentFailure
 from service.channels.base import RecipientOptedOut
@@ -95,6 +96,12 @@ def _send_one(runtime, outbox_id: int, now: datetime | None = None) -> tuple[str
     channel_name, message = claimed
     try:
         provider_id = channel_for(channel_name, runtime).send(message)
+    except OutcomeUnknown as exc:
+        # Left in "sending": a status callback marks it sent, else the outbox
+        # sweeper sends it again after the grace period.
+        log.warning("outbox %s: no answer from the provider; waiting for its status callback", outbox_id)
+        _touch(runtime, outbox_id, exc)
+        return DEFERRED, None
     except TemporaryFailure as exc:
         log.warning("outbox %s deferred: %s", outbox_id, exc.code or type(exc).__name__)
         _release(runtime, outbox_id, exc)
@@ -156,7 +163,9 @@ def _claim(runtime, outbox_id, now=None):
         if room is not None:
             _hold(row, room, now)
             return HELD
-        message = OutgoingMessage(address=address, text=row.body, options=options, question_id=row.question_id, kind=row.kind)
+        message = OutgoingMessage(
+            address=address, text=row.body, options=options, question_id=row.question_id, kind=row.kind, reference=str(row.id)
+        )
         return row.channel, message
 
 
@@ -176,6 +185,15 @@ def _release(runtime, outbox_id, exc):
         row.error_code = getattr(exc, "code", None)
         row.error_message = str(exc)[:500] if isinstance(exc, TemporaryFailure) else type(exc).__name__
         row.updated_at = utcnow()
+
+
+def _touch(runtime, outbox_id, exc):
+    """Still "sending", from now: the sweeper's grace period starts again."""
+    with runtime.transaction() as session:
+        row = session.get(OutboxMessage, outbox_id)
+        if row.status == "sending":
+            row.error_message = str(exc)[:500]
+            row.updated_at = utcnow()
 
 
 def _fail(runtime, outbox_id, exc, opted_out_address=None):
@@ -204,6 +222,11 @@ def _mark_sent(runtime, outbox_id, provider_id):
     now = utcnow()
     with runtime.transaction() as session:
         row = session.get(OutboxMessage, outbox_id)
+        if row.status != "sending":
+            # Its status callback came first (delivery.py reconciles by ?ref=):
+            # statuses only move forward, so "delivered" stays.
+            row.provider_id = row.provider_id or provider_id
+            return
         _close(row, "sent", None, None, now)
         row.provider_id = provider_id
         row.sent_at = now

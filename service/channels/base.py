@@ -28,6 +28,9 @@ class OutgoingMessage:
     options: tuple = ()  # ({"reply": "1", "label": "..."}, ...) for buttons
     question_id: str | None = None  # the question the options answer, for chat buttons
     kind: str = "reply"  # the outbox kind; "ack" answers a Telegram button press
+    # Our outbox id, echoed by the provider's status callback, so a message it
+    # accepted is recognised even when the worker died before hearing so.
+    reference: str | None = None
 
 
 class SendError(Exception):
@@ -44,6 +47,10 @@ class TemporaryFailure(SendError):
     def __init__(self, message: str, code: str | None = None, retry_after: float | None = None):
         super().__init__(message, code)
         self.retry_after = retry_after
+
+
+class OutcomeUnknown(TemporaryFailure):
+    """The request may have reached the provider: wait for its status callback before sending again."""
 
 
 class PermanentFailure(SendError):

@@ -1,6 +1,7 @@
 """Twilio SMS: signed webhooks in, the Messages REST API out."""
 import logging
 import threading
+from urllib.parse import urlencode
 
 import phonenumbers
 import requests
@@ -12,6 +13,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from .base import InboundMessage
+from .base import OutcomeUnknown
 from .base import OutgoingMessage
 from .base import PermanentFailure
 from .base import RecipientOptedOut
@@ -21,12 +23,11 @@ log = logging.getLogger(__name__)
 
 TWILIO_API = "https://api.twilio.com"
 STATUS_PATH = "/webhooks/twilio/status"
+# The query parameter of the status callback that names our outbox row.
+REFERENCE = "ref"
 # Twilio error codes that decide what a failed send means.
 UNSUBSCRIBED = 21610
 AUTHENTICATE = 20003
-# Twilio answers in well under a second; ten is long enough for a bad day
-# and short enough that a hung connection does not hold a worker.
-DEFAULT_TIMEOUT = 10.0
 
 
 class _HttpClient(TwilioHttpClient):
@@ -59,10 +60,12 @@ class TwilioChannel:
 
     name = "sms"
 
-    def __init__(self, config, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, config, timeout: float | None = None):
         self.config = config
         self._validator = RequestValidator(config.twilio_auth_token) if config.twilio_auth_token else None
-        self._http = _HttpClient(config.twilio_api_base_url, timeout)
+        # Twilio answers in well under a second; the default ten is long enough
+        # for a bad day and short enough that a hung connection does not hold a worker.
+        self._http = _HttpClient(config.twilio_api_base_url, timeout or config.twilio_timeout)
         self._client = None
 
     # --- inbound ------------------------------------------------------------
@@ -100,11 +103,11 @@ class TwilioChannel:
 
     def send(self, message: OutgoingMessage) -> str:
         """Create the message at Twilio and return its SID."""
-        params = {
-            "to": message.address,
-            "body": message.text,
-            "status_callback": self.config.public_base_url.rstrip("/") + STATUS_PATH,
-        }
+        status_callback = self.config.public_base_url.rstrip("/") + STATUS_PATH
+        if message.reference:
+            # Twilio signs the whole URL, so nobody else can claim a row with it.
+            status_callback += "?" + urlencode({REFERENCE: message.reference})
+        params = {"to": message.address, "body": message.text, "status_callback": status_callback}
         if self.config.twilio_messaging_service_sid:
             params["messaging_service_sid"] = self.config.twilio_messaging_service_sid
         else:
@@ -113,9 +116,12 @@ class TwilioChannel:
             created = self._get_client().messages.create(**params)
         except (TwilioRestException, TwilioServiceException) as exc:
             raise self._failure(exc) from None
+        except requests.ReadTimeout:
+            # The request left and no answer came: Twilio may have accepted it.
+            # Its status callback (?ref=) settles that; sending again now could
+            # send twice.
+            raise OutcomeUnknown("Twilio did not answer in time") from None
         except requests.RequestException as exc:
-            # A timeout after the request left may mean Twilio sent it; a rare
-            # duplicate SMS is better than a silently lost invitation.
             raise TemporaryFailure(f"Twilio unreachable: {type(exc).__name__}") from None
         except TwilioException as exc:
             raise TemporaryFailure(f"Twilio client error: {type(exc).__name__}") from None
