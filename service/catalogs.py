@@ -114,14 +114,21 @@ def update(template: Catalog, language: str, locales: Path = LOCALES) -> tuple[i
     """Bring one catalog in line with `template`; returns (messages, untranslated)."""
     path = catalog_path(language, locales)
     catalog = read_catalog(path, language) if path.is_file() else new_catalog(language)
+    before, created = _snapshot(catalog), catalog.creation_date
     # Fuzzy guesses from similar messages could reach respondents (catalogs compile with fuzzy): none.
     catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
+    if path.is_file() and _snapshot(catalog) == before:
+        catalog.creation_date = created  # nothing changed: no date-only diff
     # Babel's plural rule for the language, whatever an older header said.
     catalog.mime_headers = [("Plural-Forms", plural_forms(language))]
     write_catalog(catalog, path)
     messages = [m for m in catalog if m.id]
     untranslated = [m for m in messages if not _translated(m)]
     return len(messages), len(untranslated)
+
+
+def _snapshot(catalog: Catalog) -> list:
+    return [(m.id, m.string, m.context, sorted(m.locations), sorted(m.flags)) for m in catalog if m.id]
 
 
 def plural_forms(language: str) -> str:

@@ -11,6 +11,8 @@ from flows.definitions import SurveyError
 from flows.definitions import bundled_survey
 from flows.definitions import load_survey
 from flows.engine import resume
+from flows.languages import ASK
+from flows.model import MENU_DUE
 from flows.model import Inbound
 from flows.model import InboundKind
 from flows.model import State
@@ -19,7 +21,7 @@ from flows.model import Status
 
 @click.command()
 @click.argument("survey_ref", metavar="SURVEY")
-@click.option("--lang", "language", default=None, help="Respondent language (default: the survey's).")
+@click.option("--lang", "language", default=None, help="Respondent language (default: the survey's); 'ask' starts with the language menu.")
 @click.option("--skip-background", is_flag=True, help="As for a small group: no background questions.")
 @click.option("--skip-comments", is_flag=True, help="As for a small group: no comment questions.")
 def simulate(survey_ref, language, skip_background, skip_comments):
@@ -31,9 +33,12 @@ def simulate(survey_ref, language, skip_background, skip_comments):
     except SurveyError as error:
         raise click.ClickException(str(error)) from None
     language = language or survey.default_language
+    # "ask" starts with the language menu, as a paper code printed for anyone does.
+    menu = MENU_DUE if language == ASK else None
+    language = survey.default_language if menu else language
     if language not in survey.languages:
         click.echo(f"note: the survey has no '{language}', it will speak {survey.default_language}", err=True)
-    state = State(language=language, skip_background=skip_background, skip_comments=skip_comments)
+    state = State(language=language, skip_background=skip_background, skip_comments=skip_comments, language_menu=menu)
     click.echo(f"-- {survey.key} v{survey.version} in {language}; type your replies, Ctrl-D to end --", err=True)
     for line in _lines():
         sprint = resume(survey, state, Inbound(kind=InboundKind.MESSAGE, text=line), datetime.now(timezone.utc))
