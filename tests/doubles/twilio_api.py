@@ -26,6 +26,10 @@ FAILURES = {
     "21610": (400, 21610, "Attempt to send to unsubscribed recipient"),
     "21211": (400, 21211, "Invalid 'To' Phone Number"),
 }
+# Requests that take hang_seconds: "hang" then accepts the message (Twilio was slow),
+# "lost-answer" accepts it at once but answers late (the answer is lost to a client
+# that gave up or died), "drop" closes the connection without accepting anything.
+STALLS = ("hang", "lost-answer", "drop")
 
 
 class TwilioApiDouble:
@@ -65,8 +69,8 @@ class TwilioApiDouble:
         self._server.server_close()
 
     def fail_next(self, kind: str, count: int = 1, retry_after: int | None = None):
-        """The next `count` creates answer `kind`: "429", "500", "503", "21610", "21211" or "hang"."""
-        if kind != "hang" and kind not in FAILURES:
+        """The next `count` creates answer `kind`: "429", "500", "503", "21610", "21211", "ok", or one of STALLS."""
+        if kind != "ok" and kind not in STALLS and kind not in FAILURES:
             raise ValueError(f"unknown failure {kind!r}")
         with self._lock:
             self._script.extend([(kind, retry_after)] * count)
@@ -174,6 +178,8 @@ def _error(status, code, message, headers=None):
 def _handler_for(double):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body leave in two writes; with Nagle each answer waits for a delayed ACK (40 ms).
+        disable_nagle_algorithm = True
 
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
@@ -189,10 +195,21 @@ def _handler_for(double):
             if failure is None:
                 return self._answer(*double._create(account, form))
             kind, retry_after = failure
+            if kind == "ok":
+                # A scripted success, so a failure can be aimed at a later request.
+                return self._answer(*double._create(account, form))
             if kind == "hang":
                 # Longer than the client's timeout; stop() cuts it short.
                 double._stopping.wait(double.hang_seconds)
                 return self._answer(*double._create(account, form))
+            if kind == "lost-answer":
+                answer = double._create(account, form)
+                double._stopping.wait(double.hang_seconds)
+                return self._answer(*answer)
+            if kind == "drop":
+                double._stopping.wait(double.hang_seconds)
+                self.close_connection = True
+                return None
             headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
             return self._answer(*_error(*FAILURES[kind], headers=headers))
 

@@ -1,0 +1,143 @@
+"""A send worker killed with SIGKILL before, during and after a provider call: nothing lost, nothing sent twice
+that Twilio confirmed.
+
+Real processes: redis-server, a forking `rq worker`, the web app served on
+loopback (for Twilio's status callbacks) and the Twilio double, which can
+stall a request so the worker dies in the middle of it.
+"""
+import dataclasses
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from werkzeug.serving import make_server
+
+from service import create_app
+from service import runtime as runtimes
+from service.models import OutboxMessage
+from service.models import utcnow
+from tests import outbox_rows
+from tests.workers import processes
+from workers.schedule import sweep_outbox
+from workers.send import enqueue_send
+
+pytestmark = pytest.mark.redis
+PHONES = ["+4791000001", "+4791000002", "+4791000003"]
+GRACE = 0.5
+
+
+@pytest.fixture
+def live(twilio_config, real_redis, redis_server_url):
+    """The web app on loopback (PUBLIC_BASE_URL = its address) on a real Redis; yields its runtime."""
+    holder = {}
+    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
+    config = dataclasses.replace(
+        twilio_config,
+        public_base_url=f"http://127.0.0.1:{server.server_port}",
+        redis_url=redis_server_url,
+        # The worker waits longer than any stall: it is killed in the middle of the call.
+        twilio_timeout=30.0,
+        sending_grace=GRACE,
+        pending_grace=GRACE,
+        sms_rate=1000.0,
+    )
+    holder["app"] = create_app(config, redis=real_redis)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield holder["app"].extensions["svar"]
+    server.shutdown()
+    runtimes.install(None)
+
+
+def queue_batch(runtime) -> list[int]:
+    """One send job of three invitations, committed and enqueued as the runner does."""
+    ids = [outbox_rows.outbox_for_new_invitation(runtime, phone=phone)[0] for phone in PHONES]
+    with runtime.transaction() as session:
+        enqueue_send(session, ids)
+    return ids
+
+
+def rows(runtime, ids):
+    with runtime.session() as session:
+        return [session.get(OutboxMessage, i) for i in ids]
+
+
+def ledger(runtime, ids, twilio_api) -> dict:
+    """Messages expected, sent (at Twilio), duplicated and lost, from the double's record."""
+    received = Counter(message["to"] for message in list(twilio_api.messages))
+    ledger = {
+        "expected": len(PHONES),
+        "sent": sum(1 for phone in PHONES if received[phone]),
+        "duplicated": sum(received[phone] - 1 for phone in PHONES if received[phone] > 1),
+        "lost": sum(1 for phone in PHONES if not received[phone]),
+        "rows": [row.status for row in rows(runtime, ids)],
+    }
+    print("ledger:", ledger)
+    return ledger
+
+
+def kill_mid_batch(runtime, twilio_api, tmp_path, stall) -> list[int]:
+    """Row 1 sent and recorded, row 2 stalled at Twilio when the worker dies, row 3 never tried."""
+    twilio_api.hang_seconds = 1.0
+    ids = queue_batch(runtime)
+    twilio_api.fail_next("ok")
+    twilio_api.fail_next(stall)
+    worker = processes.start_worker(runtime.config, tmp_path / "worker.log")
+    try:
+        processes.wait_for(lambda: twilio_api.requests >= 2, what="the second provider call")
+    finally:
+        processes.kill(worker)
+    first, second, third = rows(runtime, ids)
+    assert (first.status, second.status, third.status) == ("sent", "sending", "pending")
+    return ids
+
+
+def recover(runtime, tmp_path):
+    """What production does later: the sweeper re-queues from the database, a new worker sends."""
+    assert sweep_outbox(utcnow() + timedelta(seconds=GRACE * 2)) >= 1
+    worker = processes.start_worker(runtime.config, tmp_path / "worker.log", burst=True)
+    assert worker.wait(timeout=60) == 0, (tmp_path / "worker.log").read_text()
+
+
+@pytest.mark.parametrize("stall", ["drop", "hang", "lost-answer"])
+def test_a_killed_worker_loses_nothing_and_repeats_nothing_twilio_confirmed(live, twilio_api, tmp_path, stall):
+    # Twilio reports each message it accepted to the status callback, ?ref= naming our row.
+    twilio_api.deliver_after = 0.1
+    ids = kill_mid_batch(live, twilio_api, tmp_path, stall)
+    if stall == "drop":
+        # Twilio never got it: no callback, the row stays claimed by the dead worker.
+        processes.wait_for(lambda: twilio_api.requests >= 2 and not twilio_api.messages[1:], what="the drop")
+    else:
+        # Twilio accepted it (late, or its answer was lost): the callback settles the row.
+        processes.wait_for(lambda: rows(live, ids)[1].status in ("sent", "delivered"), what="the status callback")
+        second = rows(live, ids)[1]
+        assert second.provider_id == twilio_api.messages[1]["sid"] and second.body is None and second.address_enc is None
+    recover(live, tmp_path)
+    processes.wait_for(lambda: len(twilio_api.messages) >= 3, what="the resend")
+    result = ledger(live, ids, twilio_api)
+    assert (result["sent"], result["lost"], result["duplicated"]) == (3, 0, 0)
+    assert set(result["rows"]) <= {"sent", "delivered"}
+
+
+def test_without_a_status_callback_an_unconfirmed_send_goes_twice_rather_than_never(live, twilio_api, tmp_path):
+    # Twilio accepted, the worker died before hearing so, and no callback ever came:
+    # at least once is the promise, so the sweeper sends it again.
+    twilio_api.deliver_after = None
+    ids = kill_mid_batch(live, twilio_api, tmp_path, "lost-answer")
+    recover(live, tmp_path)
+    result = ledger(live, ids, twilio_api)
+    assert (result["sent"], result["lost"], result["duplicated"]) == (3, 0, 1)
+    assert result["rows"] == ["sent"] * 3
+
+
+def test_a_status_callback_that_comes_first_is_not_undone_by_the_worker(live, twilio_api, tmp_path):
+    # The callback overtakes the answer to the create call: delivered stays delivered.
+    twilio_api.deliver_after = 0.0
+    twilio_api.hang_seconds = 0.5
+    ids = queue_batch(live)[:1]
+    twilio_api.fail_next("lost-answer")
+    worker = processes.start_worker(live.config, tmp_path / "worker.log", burst=True)
+    assert worker.wait(timeout=60) == 0
+    [row] = rows(live, ids)
+    assert row.status == "delivered" and row.provider_id == twilio_api.messages[0]["sid"]
