@@ -31,8 +31,10 @@ test: install catalogs
 		echo "TEST_DATABASE_URL is not set: the PostgreSQL run is skipped"; \
 	fi
 
+# Figures, not tests: minutes each (see BENCHMARKS.md). `--quick` runs them tiny.
+BENCHES := inbound send launch reminders pages
 bench: install catalogs
-	@for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	@for name in $(BENCHES); do echo "== bench/$$name.py"; $(BIN)/python bench/$$name.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -11,7 +11,7 @@ from ..exports import answers_csv
 from ..flow_results import flow_results_zip
 from ..models import Campaign
 from ..models import SurveyVersion
-from ..results import campaign_results
+from ..results_cache import cached_results
 from ..surveys import survey_of
 from . import bp
 from . import charts
@@ -35,7 +35,7 @@ def results_language(campaign) -> str:
 
 
 def _results(session, user, campaign, config):
-    return campaign_results(
+    return cached_results(
         session, campaign, results_language(campaign), min_cell=config.min_cell, min_comments=config.min_comments,
         unit_scope=unit_scope(session, user),
     )

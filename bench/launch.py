@@ -1,0 +1,101 @@
+"""Launch fan-out: 100,000 respondents from CSV to rows and queued invitations, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/launch.py            # 100,000 rows
+    .venv/bin/python bench/launch.py --quick    # 2,000 rows: the smoke test
+
+The CSV and the upload path are bench/respondents_upload.py's (the campaigns
+engineer's figures for one database); this adds a real Redis (the send jobs
+are really enqueued), both databases and the baseline: the same number of
+bare invitation rows written with one executemany, no parsing, hashing or
+encryption.
+"""
+import os
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import func  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from bench import common  # noqa: E402
+from bench.respondents_upload import csv_body  # noqa: E402
+from service import campaigns  # noqa: E402
+from service import create_app  # noqa: E402
+from service.auth_tokens import create_token  # noqa: E402
+from service.models import Campaign  # noqa: E402
+from service.models import Organisation  # noqa: E402
+from service.models import OutboxMessage  # noqa: E402
+from service.models import Unit  # noqa: E402
+from service.models import User  # noqa: E402
+from service.models import utcnow  # noqa: E402
+from service.queue import SEND_QUEUE  # noqa: E402
+from service.surveys import latest  # noqa: E402
+from service.surveys import sync_bundled  # noqa: E402
+
+ROWS = int(os.environ.get("BENCH_ROWS", 2000 if common.QUICK else 100_000))
+
+
+def draft(runtime) -> tuple[int, str]:
+    with runtime.transaction() as session:
+        sync_bundled(session)
+        organisation = Organisation(name="Bench kommune", region="NO")
+        session.add(organisation)
+        session.flush()
+        session.add_all(Unit(organisation_id=organisation.id, name=name) for name in ("Nord", "Sør"))
+        user = User(organisation_id=organisation.id, email="bench@x.no", password_hash="", role="admin")
+        session.add(user)
+        session.flush()
+        token = create_token(session, user, "bench")
+        units = session.scalars(select(Unit.id).where(Unit.organisation_id == organisation.id)).all()
+        campaign = campaigns.create_campaign(
+            session, organisation, latest(session, "introduction-programme"), "Bench", list(units), "nb",
+            closes_at=utcnow() + timedelta(days=14),
+        )
+        return campaign.id, token
+
+
+def run(backend: str, folder: str, redis_url: str) -> list:
+    url = common.fresh_database(backend, folder)
+    app = create_app(common.bench_config(url, redis_url))
+    runtime = app.extensions["svar"]
+    runtime.redis.flushdb()
+    campaign_id, token = draft(runtime)
+    body = csv_body(ROWS)
+    started = time.perf_counter()
+    response = app.test_client().post(
+        f"/api/v1/campaigns/{campaign_id}/respondents",
+        headers={"Authorization": f"Bearer {token}"}, data=body, content_type="text/csv",
+    )
+    uploaded = time.perf_counter()
+    assert response.status_code == 207, response.get_json()
+    with runtime.transaction() as session:
+        campaigns.launch(session, runtime, session.get(Campaign, campaign_id), utcnow())
+    launched = time.perf_counter()
+    with runtime.session() as session:
+        queued = session.scalar(select(func.count()).select_from(OutboxMessage))
+    jobs = runtime.queue(SEND_QUEUE).count
+    # The baseline: as many bare rows, one executemany, in another campaign.
+    other = common.open_campaign(runtime, utcnow(), name="Baseline")
+    floor_started = time.perf_counter()
+    common.bulk_invitations(runtime, other, count=response.get_json()["added"], chunk=ROWS)
+    floor = time.perf_counter() - floor_started
+    total = launched - started
+    return [backend, ROWS, response.get_json()["added"], queued, jobs, uploaded - started, launched - uploaded, total, floor, f"{total / floor:.0f}x"]
+
+
+def main():
+    common.print_machine()
+    rows = []
+    with tempfile.TemporaryDirectory() as folder, common.redis_server() as redis_url:
+        for backend in (["sqlite"] if common.QUICK else common.backends()):
+            rows.append(run(backend, folder, redis_url))
+    common.table(["database", "CSV rows", "added", "outbox rows", "send jobs", "upload s", "launch s", "total s", "bare insert s", "of baseline"], rows)
+    print("target: 100,000 rows from CSV to queued invitations in 15 s or less")
+
+
+if __name__ == "__main__":
+    main()

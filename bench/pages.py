@@ -1,0 +1,145 @@
+"""Progress and results pages with 1,000,000 invitations and 500,000 responses: latency per page.
+
+    .venv/bin/python bench/pages.py            # 1,000,000 / 500,000, SQLite and PostgreSQL
+    .venv/bin/python bench/pages.py --quick    # 10,000 / 5,000: the smoke test
+
+The app is called in process (Flask's test client): the figures are the
+server's time for a page, without a network. Each page is viewed VIEWS
+times; the first view of results computes the protected table (the cold
+figure), later views find it in the cache (service/results_cache.py) until
+the pool writes responses again. The baseline is the health check page.
+"""
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert  # noqa: E402
+
+from bench import common  # noqa: E402
+from service import create_app  # noqa: E402
+from service import db  # noqa: E402
+from service.auth_tokens import create_token  # noqa: E402
+from service.models import Answer  # noqa: E402
+from service.models import Campaign  # noqa: E402
+from service.models import Response  # noqa: E402
+from service.models import User  # noqa: E402
+from service.models import random_id  # noqa: E402
+from service.models import utcnow  # noqa: E402
+from service.passwords import hash_password  # noqa: E402
+from service.surveys import survey_of  # noqa: E402
+from tests.service.admin_support import login  # noqa: E402
+
+INVITATIONS = int(os.environ.get("BENCH_INVITATIONS", 10_000 if common.QUICK else 1_000_000))
+RESPONSES = int(os.environ.get("BENCH_RESPONSES", 5_000 if common.QUICK else 500_000))
+VIEWS = int(os.environ.get("BENCH_VIEWS", 5 if common.QUICK else 20))
+PASSWORD = "bench-password-1234"
+STATUSES = ["completed"] * 50 + ["invited"] * 25 + ["delivered"] * 10 + ["started"] * 10 + ["opted_out"] * 3 + ["failed"] * 2
+
+
+def answer_values(survey, draw) -> list[tuple[str, object, float | None]]:
+    """One plausible answer per question: scales 1-6 or don't know, first-ish choices, a few comments."""
+    values = []
+    for question in survey.questions:
+        kind = question.type.value
+        if kind == "scale":
+            value = draw.choice([1, 2, 3, 4, 4, 5, 5, 5, 6, 6, "dont_know"])
+        elif kind == "yesno":
+            value = draw.choice(["yes", "no"])
+        elif kind in ("choice", "multi"):
+            value = draw.choice([choice.id for choice in question.choices])
+        elif kind == "number":
+            value = draw.randint(0, 40)
+        else:
+            value = draw.choice([None, None, None, "Bra program", "Mer norskundervisning"])
+        if value is not None:
+            values.append((question.id, value, float(value) if isinstance(value, int) else None))
+    return values
+
+
+def build(runtime, campaign_id: int):
+    draw = random.Random(2026)
+    common.bulk_invitations(runtime, campaign_id, count=INVITATIONS, chunk=50_000, status=lambda index: STATUSES[index % 100],
+                            completed_after=lambda index: index % 3 if STATUSES[index % 100] == "completed" else None)
+    units = common.unit_ids(runtime, campaign_id)
+    engine = db.engine_for(runtime.config.database_url)
+    with runtime.session() as session:
+        survey = survey_of(session.get(Campaign, campaign_id).survey_version)
+    chunk = 20_000
+    for start in range(0, RESPONSES, chunk):
+        responses, answers = [], []
+        for index in range(start, min(RESPONSES, start + chunk)):
+            ident = random_id()
+            responses.append({"id": ident, "campaign_id": campaign_id, "unit_id": units[index % len(units)], "group_id": None,
+                              "language": "nb", "complete": True})
+            answers += [{"response_id": ident, "question_id": question_id, "value": value, "number": number}
+                        for question_id, value, number in answer_values(survey, draw)]
+        with engine.begin() as connection:
+            connection.execute(insert(Response), responses)
+            connection.execute(insert(Answer), answers)
+    common.analyse(runtime.config.database_url)
+
+
+def timed(client, path, headers=None) -> float:
+    started = time.perf_counter()
+    response = client.get(path, headers=headers or {})
+    elapsed = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200, (path, response.status_code, response.get_data(as_text=True)[:300])
+    return elapsed
+
+
+def run(backend: str, folder: str, redis_url: str) -> list:
+    url = common.fresh_database(backend, folder)
+    app = create_app(common.bench_config(url, redis_url))
+    runtime = app.extensions["svar"]
+    runtime.redis.flushdb()
+    campaign_id = common.open_campaign(runtime, utcnow(), units=12)
+    with runtime.transaction() as session:
+        organisation_id = session.get(Campaign, campaign_id).organisation_id
+        user = User(organisation_id=organisation_id, email="bench@x.no", password_hash=hash_password(PASSWORD), role="admin")
+        session.add(user)
+        session.flush()
+        token = create_token(session, user, "bench")
+    started = time.perf_counter()
+    build(runtime, campaign_id)
+    generated = time.perf_counter() - started
+    api = app.test_client()
+    bearer = {"Authorization": f"Bearer {token}"}
+    browser = app.test_client()
+    assert login(browser, "bench@x.no", PASSWORD).status_code in (200, 302)
+    pages = [
+        ("health check (baseline)", api, "/healthz", None),
+        ("API progress", api, f"/api/v1/campaigns/{campaign_id}/progress", bearer),
+        ("admin progress", browser, f"/admin/campaigns/{campaign_id}", None),
+        ("API results", api, f"/api/v1/campaigns/{campaign_id}/results", bearer),
+        ("admin results", browser, f"/admin/campaigns/{campaign_id}/results", None),
+    ]
+    rows = []
+    floor = None
+    for name, client, path, headers in pages:
+        times = [timed(client, path, headers) for _ in range(VIEWS)]
+        warm = times[1:]
+        p95 = common.percentile(warm, 0.95)
+        floor = floor or common.percentile(warm, 0.50)
+        rows.append([backend, name, times[0], common.percentile(warm, 0.50), p95, f"{p95 / floor:.0f}x", "yes" if p95 <= 150 else "NO"])
+    print(f"{backend}: {INVITATIONS:,} invitations and {RESPONSES:,} responses generated in {generated:.0f} s")
+    return rows
+
+
+def main():
+    common.print_machine()
+    rows = []
+    with tempfile.TemporaryDirectory() as folder, common.redis_server() as redis_url:
+        for backend in (["sqlite"] if common.QUICK else common.backends()):
+            rows += run(backend, folder, redis_url)
+    common.table(["database", "page", "first ms", "p50 ms", "p95 ms", "p95 of baseline p50", "<= 150 ms"], rows)
+    print(json.dumps({"views per page": VIEWS}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""Sending: RQ workers draining the outbox against the loopback Twilio double, and the pace per sender.
+
+    .venv/bin/python bench/send.py            # 1, 2 and 4 workers; then pacing at 50 SMS/s
+    .venv/bin/python bench/send.py --quick    # 1 worker, a few hundred messages: the smoke test
+
+Invitation rows (the launch wave: each passes the send gate and the Redis
+pace) are queued `send_batch` ids per job, as the launch queues them, and
+`rq worker send --burst` drains them. The baseline is the same double
+answering a plain loop of HTTP posts from one process (`requests`, one
+session), the most a sender could do with no database at all.
+Environment: BENCH_MESSAGES (default 6000), SVAR_SEND_BATCH (default 50).
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psutil  # noqa: E402
+import requests  # noqa: E402
+from sqlalchemy import func  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from bench import common  # noqa: E402
+from service import db  # noqa: E402
+from service.models import Invitation  # noqa: E402
+from service.models import OutboxMessage  # noqa: E402
+from service.models import utcnow  # noqa: E402
+from service.runtime import Runtime  # noqa: E402
+from tests.doubles.twilio_api import TwilioApiDouble  # noqa: E402
+from workers.send import enqueue_send  # noqa: E402
+
+MESSAGES = int(os.environ.get("BENCH_MESSAGES", 300 if common.QUICK else 6000))
+BATCH = int(os.environ.get("SVAR_SEND_BATCH", 50))
+WORKERS = [1] if common.QUICK else [1, 2, 4]
+PACE_RATE = 50.0
+PACE_SECONDS = 2 if common.QUICK else 10
+
+
+def queue_invitations(runtime, count: int) -> list[int]:
+    """`count` invitations and their pending outbox rows; returns the outbox ids."""
+    campaign_id = common.open_campaign(runtime, utcnow(), name=f"Send {time.time_ns()}")
+    phones = [f"+4792{index:06d}" for index in range(count)]
+    common.bulk_invitations(runtime, campaign_id, phones=phones, status="created")
+    engine = db.engine_for(runtime.config.database_url)
+    with runtime.session() as session:
+        invitations = session.execute(
+            select(Invitation.id, Invitation.address_enc).where(Invitation.campaign_id == campaign_id).order_by(Invitation.id)
+        ).all()
+    now = utcnow()
+    with engine.begin() as connection:
+        connection.execute(insert(OutboxMessage), [
+            {"channel": "sms", "address_enc": address, "body": "Hei! Svar på undersøkelsen: send et svar hit.", "kind": "invitation",
+             "campaign_id": campaign_id, "invitation_id": invitation_id, "status": "pending", "attempts": 0,
+             "created_at": now, "updated_at": now}
+            for invitation_id, address in invitations
+        ])
+    with runtime.session() as session:
+        return list(session.scalars(select(OutboxMessage.id).where(OutboxMessage.campaign_id == campaign_id).order_by(OutboxMessage.id)))
+
+
+def enqueue(runtime, ids: list[int]):
+    with runtime.transaction() as session:
+        enqueue_send(session, ids)
+
+
+def pending(runtime, ids) -> int:
+    with runtime.session() as session:
+        return session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.id.in_(ids) if len(ids) < 30_000 else OutboxMessage.id >= min(ids),
+            OutboxMessage.status.in_(("pending", "sending"))))
+
+
+class Workers:
+    """`rq worker send --burst` processes, and the largest resident memory seen in their trees."""
+
+    def __init__(self, count: int, environment: dict, redis_url: str):
+        self.processes = [
+            subprocess.Popen([str(common.ROOT / ".venv/bin/rq"), "worker", "send", "--burst", "--url", redis_url, "--logging_level", "WARNING"],
+                             cwd=common.ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            for _ in range(count)
+        ]
+        self.peak_rss = 0.0
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+
+    def _sample(self):
+        while not self._stop.wait(0.05):
+            for process in self.processes:
+                try:
+                    tree = [psutil.Process(process.pid)] + psutil.Process(process.pid).children(recursive=True)
+                    self.peak_rss = max([self.peak_rss] + [member.memory_info().rss / 2**20 for member in tree])
+                except psutil.Error:
+                    pass
+
+    def wait(self, timeout: float):
+        deadline = time.monotonic() + timeout
+        for process in self.processes:
+            process.wait(timeout=max(1, deadline - time.monotonic()))
+        self._stop.set()
+        failures = [process.stderr.read().decode()[-2000:] for process in self.processes if process.returncode]
+        if failures:
+            raise SystemExit("rq worker failed:\n" + failures[0])
+
+
+def drain(runtime, config, redis_url, workers: int, count: int) -> dict:
+    ids = queue_invitations(runtime, count)
+    runtime.redis.flushdb()
+    enqueue(runtime, ids)
+    started = time.perf_counter()
+    pool = Workers(workers, common.config_environment(config), redis_url)
+    pool.wait(timeout=600)
+    elapsed = time.perf_counter() - started
+    left = pending(runtime, ids)
+    return {"sent": count - left, "left": left, "rate": (count - left) / elapsed, "seconds": elapsed, "rss": pool.peak_rss}
+
+
+def baseline(double_url: str, count: int) -> float:
+    """Posts per second to the double from one process: no database, no queue."""
+    session = requests.Session()
+    url = f"{double_url}/2010-04-01/Accounts/{common.ACCOUNT_SID}/Messages.json"
+    started = time.perf_counter()
+    for index in range(count):
+        session.post(url, data={"To": f"+4792{index:06d}", "From": "+4759440000", "Body": "Hei"}, auth=(common.ACCOUNT_SID, "x"))
+    return count / (time.perf_counter() - started)
+
+
+def pacing(runtime, config, redis_url) -> dict:
+    """Two workers, a provider rate of PACE_RATE and a one-second backlog; held rows come back when due."""
+    paced = common.bench_config(config.database_url, redis_url, twilio_api_base_url=config.twilio_api_base_url,
+                                sms_rate=PACE_RATE, sms_backlog=1.0, send_batch=BATCH)
+    count = int(PACE_RATE * (PACE_SECONDS + 2))
+    ids = queue_invitations(runtime, count)
+    runtime.redis.flushdb()
+    started = utcnow()
+    enqueue(runtime, ids)
+    environment = common.config_environment(paced)
+    deadline = time.monotonic() + PACE_SECONDS + 30
+    while pending(runtime, ids) and time.monotonic() < deadline:
+        # The outbox sweeper's part, every 200 ms instead of every minute: held rows whose time came.
+        with runtime.transaction() as session:
+            due = session.scalars(select(OutboxMessage.id).where(
+                OutboxMessage.id.in_(ids), OutboxMessage.status == "pending",
+                OutboxMessage.not_before.is_not(None), OutboxMessage.not_before <= utcnow())).all()
+            if due:
+                enqueue_send(session, list(due))
+        Workers(2, environment, redis_url).wait(timeout=60)
+        time.sleep(0.2)
+    with runtime.session() as session:
+        times = sorted(session.scalars(select(OutboxMessage.sent_at).where(OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_not(None))))
+    # The first second's backlog goes at once; the pace shows after it.
+    steady = [moment for moment in times if (moment - started).total_seconds() >= 1.5]
+    rate = (len(steady) - 1) / (steady[-1] - steady[0]).total_seconds() if len(steady) > 1 else 0.0
+    return {"configured": PACE_RATE, "measured": rate, "sent": len(times), "of": count}
+
+
+def main():
+    common.print_machine()
+    print(f"{MESSAGES} invitations per run, {BATCH} per job, rq worker --burst (forking)")
+    rows = []
+    with tempfile.TemporaryDirectory() as folder, common.redis_server() as redis_url:
+        double = TwilioApiDouble().start()
+        try:
+            ceiling = baseline(double.url, min(MESSAGES, 2000))
+            for backend in (["sqlite"] if common.QUICK else common.backends()):
+                url = common.fresh_database(backend, folder)
+                config = common.bench_config(url, redis_url, twilio_api_base_url=double.url, sms_rate=1e6, send_batch=BATCH)
+                runtime = Runtime(config)
+                for workers in WORKERS:
+                    figures = drain(runtime, config, redis_url, workers, MESSAGES)
+                    rows.append([backend, workers, figures["sent"], figures["seconds"], figures["rate"],
+                                 f"{figures['rate'] / ceiling:.0%}", figures["rss"]])
+                if backend == "sqlite":
+                    paced = pacing(runtime, config, redis_url)
+        finally:
+            double.stop()
+    print(f"baseline: one process posting to the double with no database: {ceiling:,.0f} posts/s")
+    common.table(["database", "workers", "sent", "seconds", "sends/s", "of baseline", "peak RSS MB"], rows)
+    error = paced["measured"] / paced["configured"] - 1
+    print(f"pacing: configured {paced['configured']:g} SMS/s, measured {paced['measured']:.1f} SMS/s after the backlog "
+          f"({error:+.1%}; {paced['sent']} of {paced['of']} sent)")
+
+
+if __name__ == "__main__":
+    main()
