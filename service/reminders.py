@@ -4,7 +4,9 @@ from datetime import date
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlalchemy import func
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql
@@ -13,7 +15,6 @@ from sqlalchemy.dialects import sqlite
 from flows.engine import resume
 from flows.model import Inbound
 from flows.model import InboundKind
-from flows.model import Outbound
 from flows.model import State
 from flows.reminders import nudge_footer
 from flows.reminders import reminder_text
@@ -26,7 +27,6 @@ from .models import Invitation
 from .models import OptOut
 from .models import OutboxMessage
 from .models import ReminderSend
-from .outbox import queue_outbound
 from .quiet_hours import next_allowed
 from .quiet_hours import zone
 from .reminder_plan import Step
@@ -88,29 +88,33 @@ def opted_out(session, campaign: Campaign, invitation: Invitation) -> bool:
     return session.get(OptOut, (campaign.organisation_id, invitation.address_hash)) is not None
 
 
-def claim_number(session, invitation: Invitation, number: int, kind: str, now: datetime) -> int | None:
-    """Record reminder `number` of `invitation`; its id, or None if it was written before."""
+def claim_numbers(session, wanted: list[tuple[int, int, str]], now: datetime) -> set[int]:
+    """Record reminders (invitation id, number, kind) in one statement; the invitation ids not written before."""
+    if not wanted:
+        return set()
     dialect = sqlite if session.bind.dialect.name == "sqlite" else postgresql
     statement = (
         dialect.insert(ReminderSend)
-        .values(invitation_id=invitation.id, number=number, kind=kind, created_at=now)
+        .values([{"invitation_id": i, "number": n, "kind": k, "created_at": now} for i, n, k in wanted])
         .on_conflict_do_nothing()
-        .returning(ReminderSend.id)
+        .returning(ReminderSend.invitation_id)
     )
-    return session.execute(statement).scalar()
+    return set(session.scalars(statement))
 
 
 def write_reminder(session, runtime, context: CampaignContext, invitation: Invitation, conversation, kind: str, now: datetime):
-    """The reminder's outbox row(s): the engine's "N questions left" mid-survey, else an invitation-style text."""
-    if conversation is not None:
-        from .runner import apply_sprint
+    """A reminder mid-survey: the engine's "N questions left" and the question again, through the runner."""
+    from .runner import apply_sprint
 
-        survey = survey_of(context.campaign.survey_version)
-        state = State.from_dict(runtime.vault.decrypt_json(conversation.state_enc))
-        sprint = resume(survey, state, Inbound(kind=InboundKind.REMINDER), now, max_attempts=runtime.config.max_attempts)
-        sprint = with_footer(sprint, nudge_footer(kind, invitation.language, context.deadline))
-        apply_sprint(session, runtime, conversation, sprint, now, kind="reminder")
-        return
+    survey = survey_of(context.campaign.survey_version)
+    state = State.from_dict(runtime.vault.decrypt_json(conversation.state_enc))
+    sprint = resume(survey, state, Inbound(kind=InboundKind.REMINDER), now, max_attempts=runtime.config.max_attempts)
+    sprint = with_footer(sprint, nudge_footer(kind, invitation.language, context.deadline))
+    apply_sprint(session, runtime, conversation, sprint, now, kind="reminder")
+
+
+def reminder_row(context: CampaignContext, invitation: Invitation, kind: str, now: datetime) -> dict:
+    """The outbox row of a reminder to someone who has not started, for a bulk insert."""
     survey = survey_of(context.campaign.survey_version)
     text = reminder_text(
         kind,
@@ -119,25 +123,69 @@ def write_reminder(session, runtime, context: CampaignContext, invitation: Invit
         title=survey_title(survey, invitation.language, context.campaign.default_language),
         deadline=context.deadline,
     )
-    queue_outbound(
-        session,
-        runtime,
+    return {
         # Telegram invitations too hold a phone number: a bot cannot write first.
-        channel="sms",
-        address_enc=invitation.address_enc,
-        outbound=[Outbound(text)],
-        invitation=invitation,
-        kind="reminder",
-        now=now,
+        "channel": "sms",
+        "address_enc": invitation.address_enc,
+        "body": text,
+        "kind": "reminder",
+        "campaign_id": invitation.campaign_id,
+        "invitation_id": invitation.id,
+        "status": "pending",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def insert_reminder_rows(session, rows: list[dict]) -> list[int]:
+    """Insert reminder outbox rows, point their reminder records at them, queue them after commit."""
+    from workers.send import enqueue_send
+
+    if not rows:
+        return []
+    ids = list(session.scalars(insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows))
+    links = [{"invitation": row["invitation_id"], "outbox": outbox_id} for row, outbox_id in zip(rows, ids)]
+    # Each invitation has one unlinked record here: the one this sweep just wrote.
+    sends = ReminderSend.__table__
+    session.connection().execute(
+        sends.update()
+        .where(sends.c.invitation_id == bindparam("invitation"), sends.c.outbox_id.is_(None))
+        .values(outbox_id=bindparam("outbox")),
+        links,
     )
+    enqueue_send(session, ids)
+    return ids
 
 
-def link_outbox(session, send_id: int, invitation_id: int):
-    """Point the reminder record at the outbox row written for it (for support, not for sending)."""
+def link_outbox(session, invitation_id: int, number: int):
+    """Point a mid-survey reminder's record at the outbox row the runner wrote (for support, not for sending)."""
     latest = select(func.max(OutboxMessage.id)).where(
         OutboxMessage.invitation_id == invitation_id, OutboxMessage.kind == "reminder"
     )
-    session.execute(update(ReminderSend).where(ReminderSend.id == send_id).values(outbox_id=latest.scalar_subquery()))
+    session.execute(
+        update(ReminderSend)
+        .where(ReminderSend.invitation_id == invitation_id, ReminderSend.number == number)
+        .values(outbox_id=latest.scalar_subquery())
+    )
+
+
+def opted_out_hashes(session, campaign: Campaign, invitations: list[Invitation]) -> set[str]:
+    """The address hashes among `invitations` that said STOP to the organisation, in one query."""
+    hashes = [invitation.address_hash for invitation in invitations if invitation.address_hash]
+    if not hashes:
+        return set()
+    return set(
+        session.scalars(
+            select(OptOut.address_hash).where(OptOut.organisation_id == campaign.organisation_id, OptOut.address_hash.in_(hashes))
+        )
+    )
+
+
+def with_conversations(session, invitation_ids: list[int]) -> set[int]:
+    """Which of these invitations have a conversation in progress, in one query."""
+    if not invitation_ids:
+        return set()
+    return set(session.scalars(select(Conversation.invitation_id).where(Conversation.invitation_id.in_(invitation_ids))))
 
 
 def reminders_sent(session, invitation_id: int) -> int:

@@ -28,10 +28,14 @@ from service.reminder_plan import due_step
 from service.reminder_plan import next_due
 from service.reminder_policy import REMINDABLE
 from service.reminders import CampaignContext
-from service.reminders import claim_number
+from service.reminders import claim_numbers
 from service.reminders import conversation_of
+from service.reminders import insert_reminder_rows
 from service.reminders import link_outbox
 from service.reminders import opted_out
+from service.reminders import opted_out_hashes
+from service.reminders import reminder_row
+from service.reminders import with_conversations
 from service.reminders import write_reminder
 
 log = logging.getLogger(__name__)
@@ -82,45 +86,60 @@ def _reminder_batch(session, runtime, now) -> tuple[int, int]:
     )
     invitations = session.scalars(due).all()
     contexts: dict[int, CampaignContext] = {}
-    written = 0
+    for campaign_id in {invitation.campaign_id for invitation in invitations}:
+        contexts[campaign_id] = CampaignContext.load(session, session.get(Campaign, campaign_id))
+    # Two queries per batch instead of two per invitation.
+    stopped = set()
+    for context in contexts.values():
+        stopped |= opted_out_hashes(session, context.campaign, [i for i in invitations if i.campaign_id == context.campaign.id])
+    talking = with_conversations(session, [invitation.id for invitation in invitations])
+    due_now = []
     for invitation in invitations:
-        if invitation.campaign_id not in contexts:
-            contexts[invitation.campaign_id] = CampaignContext.load(session, session.get(Campaign, invitation.campaign_id))
-        upcoming, sent = _visit(session, runtime, contexts[invitation.campaign_id], invitation, now)
+        context = contexts[invitation.campaign_id]
+        if invitation.address_hash in stopped:
+            upcoming, reminder = None, None
+        else:
+            upcoming, reminder = _visit(session, context, invitation, invitation.id in talking, now)
         # Never leave a claimed row due: the loop above would take it again.
         invitation.next_reminder_at = max(upcoming, now + BUSY_RETRY) if upcoming is not None else None
-        written += sent
-    return len(invitations), written
+        if reminder is not None:
+            due_now.append((invitation, *reminder))
+    # A reminder recorded before (a sweep whose schedule update was lost) is not returned: never twice.
+    fresh = claim_numbers(session, [(invitation.id, step.number, step.kind) for invitation, step, _c in due_now], now)
+    rows = []
+    for invitation, step, conversation in due_now:
+        if invitation.id not in fresh:
+            continue
+        context = contexts[invitation.campaign_id]
+        if conversation is None:
+            rows.append(reminder_row(context, invitation, step.kind, now))
+        else:
+            write_reminder(session, runtime, context, invitation, conversation, step.kind, now)
+            link_outbox(session, invitation.id, step.number)
+    insert_reminder_rows(session, rows)
+    return len(invitations), len(fresh)
 
 
-def _visit(session, runtime, context: CampaignContext, invitation: Invitation, now) -> tuple[datetime | None, int]:
-    """Send the invitation's due reminder, if any; (when to look again, reminders written)."""
+def _visit(session, context: CampaignContext, invitation: Invitation, talking: bool, now) -> tuple[datetime | None, tuple | None]:
+    """When to look at the invitation again, and the (step, conversation) to remind it of now, if any."""
     campaign = context.campaign
     if campaign.status != "open" or invitation.status not in REMINDABLE or not invitation.address_enc:
-        return None, 0
+        return None, None
     if campaign.closes_at is not None and now >= campaign.closes_at:
-        return None, 0
-    if opted_out(session, campaign, invitation):
-        return None, 0
+        return None, None
     if not is_open(now, context.policy.window, context.tz):
-        return context.next_allowed(now), 0
+        return context.next_allowed(now), None
     steps = context.plan(invitation, now)
     step = due_step(steps, invitation.reminder_count, now)
     if step is None:
-        return next_due(steps, invitation.reminder_count), 0
-    conversation, busy = conversation_of(session, invitation)
+        return next_due(steps, invitation.reminder_count), None
+    conversation, busy = conversation_of(session, invitation) if talking else (None, False)
     if busy:
-        return now + BUSY_RETRY, 0
+        return now + BUSY_RETRY, None
     if conversation is not None and conversation.updated_at > now - ACTIVE_GRACE:
-        return conversation.updated_at + ACTIVE_GRACE, 0
+        return conversation.updated_at + ACTIVE_GRACE, None
     invitation.reminder_count = step.number
-    send_id = claim_number(session, invitation, step.number, step.kind, now)
-    if send_id is None:
-        # Written by an earlier sweep whose schedule update was lost: never twice.
-        return next_due(steps, step.number), 0
-    write_reminder(session, runtime, context, invitation, conversation, step.kind, now)
-    link_outbox(session, send_id, invitation.id)
-    return next_due(steps, step.number), 1
+    return next_due(steps, step.number), (step, conversation)
 
 
 def _nudge_batch(session, runtime, now) -> int:
@@ -159,11 +178,10 @@ def _nudge_batch(session, runtime, now) -> int:
             continue
         if opted_out(session, context.campaign, invitation) or _reminder_soon(context, invitation, now):
             continue
-        send_id = claim_number(session, invitation, NUDGE_NUMBER, NUDGE, now)
-        if send_id is None:
+        if not claim_numbers(session, [(invitation.id, NUDGE_NUMBER, NUDGE)], now):
             continue
         write_reminder(session, runtime, context, invitation, conversation, NUDGE, now)
-        link_outbox(session, send_id, invitation.id)
+        link_outbox(session, invitation.id, NUDGE_NUMBER)
         written += 1
     return written
 

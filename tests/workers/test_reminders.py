@@ -22,7 +22,6 @@ from tests.service.conversation import answer_all
 from tests.service.conversation import say
 from tests.workers.reminder_world import DAY
 from tests.workers.reminder_world import LAUNCH
-from tests.workers.reminder_world import campaign
 from tests.workers.reminder_world import drain
 from tests.workers.reminder_world import invitation
 from tests.workers.reminder_world import launched
@@ -233,7 +232,7 @@ def test_a_sweep_killed_mid_batch_leaves_no_trace_and_the_next_does_it_all(send_
     _campaign_id, ids = launched(send_runtime, count=10)
     drain(send_runtime, LAUNCH)
     written = []
-    real = reminder_sweep.write_reminder
+    real = reminder_sweep.reminder_row
 
     def dies_on_the_sixth(*args, **kwargs):
         if len(written) == 5:
@@ -241,12 +240,12 @@ def test_a_sweep_killed_mid_batch_leaves_no_trace_and_the_next_does_it_all(send_
         written.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(reminder_sweep, "write_reminder", dies_on_the_sixth)
+    monkeypatch.setattr(reminder_sweep, "reminder_row", dies_on_the_sixth)
     with pytest.raises(SystemExit):
         sweep_reminders(LAUNCH + 3 * DAY)
     assert rows(send_runtime) == [] and sends(send_runtime) == 0
     assert invitation(send_runtime, ids[0]).reminder_count == 0
-    monkeypatch.setattr(reminder_sweep, "write_reminder", real)
+    monkeypatch.setattr(reminder_sweep, "reminder_row", real)
     assert sweep_reminders(LAUNCH + 3 * DAY) == 10
     assert drain(send_runtime, LAUNCH + 3 * DAY) == {"sent": 10}
 
