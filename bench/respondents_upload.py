@@ -55,10 +55,10 @@ def csv_body(rows: int) -> bytes:
     """A semicolon CSV as Excel writes it; one row in a hundred has a bad number."""
     lines = ["telefon;språk;enhet"]
     draw = random.Random(2026)
-    numbers = draw.sample(range(10**7), rows)
-    for index, number in enumerate(numbers):
-        # Norwegian mobiles (4xx xx xxx and 9xx xx xxx), written as people write them.
-        national = f"{'49'[index % 2]}{number:07d}"
+    numbers = draw.sample(range(10**6), rows // 2 + 1) * 2
+    for index, number in enumerate(numbers[:rows]):
+        # Norwegian mobiles (41x xx xxx and 9xx xx xxx), written as people write them.
+        national = f"{'9' if index < rows // 2 else '41'}{'2468'[index % 4]}{number:06d}"[:8]
         phone = "12345" if index % 100 == 7 else (f"+47 {national}" if index % 3 else national)
         lines.append(f"{phone};{'en' if index % 3 else 'nb'};{'Nord' if index % 2 else 'Sør'}")
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
@@ -92,24 +92,25 @@ def main():
             campaign_id = campaign.id
         body = csv_body(ROWS)
         client = app.test_client()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         response = client.post(
             f"/api/v1/campaigns/{campaign_id}/respondents",
             headers={"Authorization": f"Bearer {token}"}, data=body, content_type="text/csv",
         )
-        uploaded = time.perf_counter()
+        uploaded, cpu_uploaded = time.perf_counter(), time.process_time()
         report = response.get_json()
         assert response.status_code == 207, report
         with runtime.transaction() as session:
             campaigns.launch(session, runtime, session.get(Campaign, campaign_id), utcnow())
-        launched = time.perf_counter()
+        launched, cpu_launched = time.perf_counter(), time.process_time()
         with runtime.session() as session:
             queued = session.scalar(select(func.count()).select_from(OutboxMessage))
         backend = "PostgreSQL" if url.startswith("postgres") else "SQLite"
         print(f"{backend}: {ROWS} CSV rows ({len(body) / 1e6:.1f} MB), {report['added']} added, {len(report['errors'])} errors")
-        print(f"  upload (API: parse, validate, hash, encrypt, insert): {uploaded - started:.1f} s")
-        print(f"  launch (codes, invitation texts, outbox rows):       {launched - uploaded:.1f} s")
-        print(f"  CSV to {queued} queued invitations:                  {launched - started:.1f} s")
+        # Wall time, and this process's CPU time (a loaded machine inflates the first; the database server's work is not in the second).
+        print(f"  upload (API: parse, validate, hash, encrypt, insert): {uploaded - started:.1f} s wall, {cpu_uploaded - cpu_started:.1f} s CPU")
+        print(f"  launch (codes, invitation texts, outbox rows, jobs):  {launched - uploaded:.1f} s wall, {cpu_launched - cpu_uploaded:.1f} s CPU")
+        print(f"  CSV to {queued} queued invitations:                   {launched - started:.1f} s wall, {cpu_launched - cpu_started:.1f} s CPU")
         db.dispose_all()
 
 
