@@ -83,4 +83,7 @@ def app(config, redis, runtime):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A browser that prefers English, so tests read the source texts."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
