@@ -95,3 +95,8 @@ def _fill(text: str, source: str, params: dict, expected: set, optional: frozens
 def messages(language: str) -> Messages:
     """The cached Messages for `language`."""
     return Messages(language)
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction where it is translated later (Babel's keyword)."""
+    return message
