@@ -1,11 +1,14 @@
-"""What a provider webhook answers when something fails: a short status, never a stack trace or a body."""
+"""What a provider webhook answers to a body too large or a failure: a short status, never a stack trace or a body."""
 import logging
 import traceback
 
 from flask import Response
+from flask import abort
 from flask import request
 
 log = logging.getLogger(__name__)
+# Twilio's forms and Telegram's updates are a few kilobytes; 64 KiB leaves room and stops a flood early.
+MAX_BODY = 64 * 1024
 
 
 def unexpected(error: Exception) -> Response:
@@ -21,6 +24,14 @@ def refused(provider: str, reason: str):
     log.warning("%s webhook refused: %s (from %s)", provider, reason, request.remote_addr)
 
 
+def limit_body():
+    """Refuse a large body before it is read or its signature checked; a chunked one stops at the limit."""
+    request.max_content_length = MAX_BODY
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        abort(413)
+
+
 def register(blueprint):
-    """Every error the blueprint's views do not answer themselves becomes a plain 500."""
+    """Small bodies only, and every error the blueprint's views do not answer themselves a plain 500."""
+    blueprint.before_request(limit_body)
     blueprint.register_error_handler(Exception, unexpected)

@@ -118,19 +118,25 @@ def read_update(data: dict) -> tuple[int, Received]:
         raise ValueError("no update_id")
     try:
         update = Update.de_json(dict(data), None)
+        return update.update_id, _received(update)
     except (KeyError, TypeError, ValueError, AttributeError):
+        # PTB reads leniently: a malformed part (a chat without a type) shows up only when used.
         raise ValueError("not a Telegram update") from None
+
+
+def _received(update: Update) -> Received:
+    """What a parsed update means for Svar."""
     external_id = str(update.update_id)
     user = update.effective_user
     if user is not None and user.is_bot:
-        return update.update_id, Received()
+        return Received()
     hint = _language(user.language_code if user else None)
     if update.callback_query is not None:
-        return update.update_id, Received(*_press(update.callback_query, external_id, hint))
+        return Received(*_press(update.callback_query, external_id, hint))
     message = update.message or update.edited_message
     if message is None or message.chat.type != "private":
         # Groups, channels and update types we never asked for.
-        return update.update_id, Received()
+        return Received()
     address = str(message.chat.id)
 
     def inbound(**fields):
@@ -138,13 +144,13 @@ def read_update(data: dict) -> tuple[int, Received]:
         return InboundMessage(channel=NAME, external_id=external_id, address=address, language_hint=hint, **fields)
 
     if update.edited_message is not None:
-        return update.update_id, Received(inbound(unreadable="edited"))
+        return Received(inbound(unreadable="edited"))
     if message.text is None:
         if message.effective_attachment is None:
             # Service messages (a pinned message, a timer): nothing was said.
-            return update.update_id, Received()
-        return update.update_id, Received(inbound(unreadable="media"))
-    return update.update_id, Received(_text_or_command(message.text, inbound))
+            return Received()
+        return Received(inbound(unreadable="media"))
+    return Received(_text_or_command(message.text, inbound))
 
 
 def _text_or_command(text, inbound) -> InboundMessage:
