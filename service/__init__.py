@@ -4,6 +4,7 @@ import logging
 from flask import Flask
 
 from . import runtime as runtimes
+from . import url_ids
 from .config import Config
 from .runtime import Runtime
 
@@ -22,6 +23,7 @@ def create_app(config: Config | None = None, redis=None) -> Flask:
     runtime = Runtime(config, redis=redis)
     runtimes.install(runtime)
     app.extensions["svar"] = runtime
+    url_ids.install(app)
 
     from . import admin
     from . import api

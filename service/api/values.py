@@ -1,6 +1,7 @@
 """Reading request values and writing model objects as JSON."""
 from datetime import datetime
 
+from ..url_ids import LARGEST_ID
 from .errors import invalid
 
 
@@ -31,6 +32,9 @@ def read_id(value, name: str, required: bool = True) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise invalid(f"{name} must be a positive integer", field=name)
+    if value > LARGEST_ID:
+        # Past what an id column holds: the database would fail, not answer "no such id".
+        raise invalid(f"{name} is too large to be an id", field=name)
     return value
 
 
