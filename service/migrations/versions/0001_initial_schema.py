@@ -82,6 +82,10 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('default_language', sa.String(length=16), nullable=False),
+    sa.Column('languages', sa.JSON(), nullable=False),
+    sa.Column('channels', sa.JSON(), nullable=False),
+    sa.Column('incomplete_policy', sa.String(length=16), nullable=False),
+    sa.Column('small_group', sa.Integer(), nullable=True),
     sa.Column('opens_at', service.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('closes_at', service.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', service.models.UTCDateTime(timezone=True), nullable=False),
@@ -123,6 +127,7 @@ def upgrade():
     )
     with op.batch_alter_table('units', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_units_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_units_parent_id'), ['parent_id'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -132,6 +137,7 @@ def upgrade():
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', service.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('language', sa.String(length=16), nullable=True),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('email')
@@ -154,6 +160,32 @@ def upgrade():
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
 
+    op.create_table('audit_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', service.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('actor', sa.String(length=254), nullable=True),
+    sa.Column('action', sa.String(length=32), nullable=False),
+    sa.Column('object_type', sa.String(length=32), nullable=True),
+    sa.Column('object_id', sa.String(length=64), nullable=True),
+    sa.Column('detail', sa.String(length=500), nullable=True),
+    sa.Column('ip', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_log_organisation_id'), ['organisation_id'], unique=False)
+
+    op.create_table('campaign_groups',
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], ),
+    sa.ForeignKeyConstraint(['group_id'], ['respondent_groups.id'], ),
+    sa.PrimaryKeyConstraint('campaign_id', 'group_id')
+    )
     op.create_table('campaign_units',
     sa.Column('campaign_id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
@@ -178,6 +210,8 @@ def upgrade():
     sa.Column('delivered_at', service.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('started_at', service.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('completed_at', service.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_reminder_at', service.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('completed_after', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], ),
     sa.ForeignKeyConstraint(['group_id'], ['respondent_groups.id'], ),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], ),
@@ -188,7 +222,28 @@ def upgrade():
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invitations_address_hash'), ['address_hash'], unique=False)
         batch_op.create_index('ix_invitations_campaign_status', ['campaign_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invitations_next_reminder_at'), ['next_reminder_at'], unique=False)
 
+    op.create_table('reminder_policies',
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('offsets_days', sa.JSON(), nullable=False),
+    sa.Column('last_chance_days', sa.Integer(), nullable=True),
+    sa.Column('nudge_after_hours', sa.Integer(), nullable=True),
+    sa.Column('window_start', sa.String(length=5), nullable=False),
+    sa.Column('window_end', sa.String(length=5), nullable=False),
+    sa.Column('weekdays', sa.JSON(), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=True),
+    sa.Column('updated_at', service.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('campaign_id')
+    )
+    op.create_table('user_units',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'unit_id')
+    )
     op.create_table('conversations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
@@ -209,6 +264,7 @@ def upgrade():
     sa.Column('address_enc', sa.Text(), nullable=True),
     sa.Column('body', sa.Text(), nullable=True),
     sa.Column('options', sa.JSON(), nullable=True),
+    sa.Column('question_id', sa.String(length=64), nullable=True),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('campaign_id', sa.Integer(), nullable=True),
     sa.Column('invitation_id', sa.Integer(), nullable=True),
@@ -220,6 +276,7 @@ def upgrade():
     sa.Column('created_at', service.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', service.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', service.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('not_before', service.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], ),
     sa.ForeignKeyConstraint(['invitation_id'], ['invitations.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -230,11 +287,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_outbox_provider_id'), ['provider_id'], unique=False)
         batch_op.create_index('ix_outbox_status_updated', ['status', 'updated_at'], unique=False)
 
+    op.create_table('reminder_sends',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('invitation_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('outbox_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', service.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['invitation_id'], ['invitations.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['outbox_id'], ['outbox.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('invitation_id', 'number')
+    )
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('reminder_sends')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_status_updated')
         batch_op.drop_index(batch_op.f('ix_outbox_provider_id'))
@@ -243,12 +313,21 @@ def downgrade():
 
     op.drop_table('outbox')
     op.drop_table('conversations')
+    op.drop_table('user_units')
+    op.drop_table('reminder_policies')
     with op.batch_alter_table('invitations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invitations_next_reminder_at'))
         batch_op.drop_index('ix_invitations_campaign_status')
         batch_op.drop_index(batch_op.f('ix_invitations_address_hash'))
 
     op.drop_table('invitations')
     op.drop_table('campaign_units')
+    op.drop_table('campaign_groups')
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_log_organisation_id'))
+        batch_op.drop_index(batch_op.f('ix_audit_log_at'))
+
+    op.drop_table('audit_log')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
 
@@ -258,6 +337,7 @@ def downgrade():
 
     op.drop_table('users')
     with op.batch_alter_table('units', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_units_parent_id'))
         batch_op.drop_index(batch_op.f('ix_units_organisation_id'))
 
     op.drop_table('units')
