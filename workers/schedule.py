@@ -3,6 +3,7 @@ import logging
 from datetime import datetime
 from datetime import timedelta
 
+from rq.job import Job
 from sqlalchemy import delete
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 # Twilio retries a webhook for minutes, never for days.
 RECEIPT_KEEP = timedelta(days=7)
 SWEEP_LIMIT = 5000
+SEND_JOB = "workers.send.send_outbox"
 
 
 def sweep_outbox(now: datetime | None = None) -> int:
@@ -40,20 +42,22 @@ def sweep_outbox(now: datetime | None = None) -> int:
             .order_by(OutboxMessage.id)
             .limit(SWEEP_LIMIT)
         ).all()
-        stale = []
-        # Jobs still waiting in the queue hold their own rows: a backlog is no loss.
-        if runtime.queue(SEND_QUEUE).count == 0:
-            stale = session.scalars(
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.status == "pending",
-                    OutboxMessage.updated_at < now - pending_grace,
-                    # Held for quiet hours or a full provider queue: not before its time.
-                    or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
-                )
-                .order_by(OutboxMessage.id)
-                .limit(SWEEP_LIMIT)
-            ).all()
+        # Jobs still waiting, scheduled for a retry or running hold their own rows: a backlog is
+        # no loss. Only those rows wait; a row whose job went with Redis is queued again even
+        # while new jobs keep the queue busy.
+        queued = _queued_ids(runtime.queue(SEND_QUEUE))
+        candidates = session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.updated_at < now - pending_grace,
+                # Held for quiet hours or a full provider queue: not before its time.
+                or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(SWEEP_LIMIT + len(queued))
+        ).all()
+        stale = [outbox_id for outbox_id in candidates if outbox_id not in queued][:SWEEP_LIMIT]
         ids = list(stuck) + list(stale)
         if ids:
             # Touching updated_at makes the next sweep wait another grace period.
@@ -66,6 +70,21 @@ def sweep_outbox(now: datetime | None = None) -> int:
     if ids:
         log.info("outbox sweep re-enqueued %d stuck and %d stale rows", len(stuck), len(stale))
     return len(ids)
+
+
+def _queued_ids(queue) -> set[int]:
+    """Outbox ids that a send job in Redis still holds: waiting, scheduled (a retry) or running."""
+    job_ids = [
+        *queue.get_job_ids(),
+        *queue.scheduled_job_registry.get_job_ids(),
+        # Running jobs are registered as "<job id>:<execution id>".
+        *(entry.split(":")[0] for entry in queue.started_job_registry.get_job_ids()),
+    ]
+    held = set()
+    for job in Job.fetch_many(job_ids, connection=queue.connection):
+        if job is not None and job.func_name == SEND_JOB and job.args:
+            held.update(job.args[0])
+    return held
 
 
 def purge_receipts(now: datetime | None = None) -> int:

@@ -56,6 +56,18 @@ def test_a_backlog_in_the_queue_holds_pending_rows_but_not_stuck_ones(send_runti
     assert queued_ids(send_runtime) == [stale, stuck]
 
 
+def test_a_row_whose_job_was_lost_is_requeued_even_while_new_jobs_keep_the_queue_busy(send_runtime):
+    lost = row_at(send_runtime, "pending", timedelta(minutes=2))
+    waiting = row_at(send_runtime, "pending", timedelta(minutes=2))
+    retrying = row_at(send_runtime, "pending", timedelta(minutes=2))
+    queue = send_runtime.queue(SEND_QUEUE)
+    # Redis came back empty and the next webhooks queued jobs of their own; one retry is scheduled.
+    queue.enqueue("workers.send.send_outbox", [waiting])
+    queue.enqueue_in(timedelta(seconds=30), "workers.send.send_outbox", [retrying])
+    assert sweep_outbox(NOW) == 1
+    assert queued_ids(send_runtime) == [waiting, lost]
+
+
 def test_swept_rows_are_sent(send_runtime, twilio_api):
     stuck = row_at(send_runtime, "sending", timedelta(minutes=6))
     sweep_outbox(NOW)
