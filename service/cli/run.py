@@ -21,6 +21,8 @@ from ..queue import SEND_QUEUE
 from ..runtime import Runtime
 
 BIN = Path(sys.executable).parent
+# Job code imported before each fork: a reply is not a second of imports.
+WORKER_CLASS = "workers.rq_worker.PreloadingWorker"
 
 
 @click.command()
@@ -53,7 +55,7 @@ def _start_processes(env, redis_url, host, port, web_workers):
         return subprocess.Popen([str(BIN / args[0]), *args[1:]], env=env, cwd=ROOT)
 
     return [
-        ("worker", start("rq", "worker", "--with-scheduler", "--url", redis_url, SEND_QUEUE, DEFAULT_QUEUE)),
+        ("worker", start("rq", "worker", "--with-scheduler", "-w", WORKER_CLASS, "--url", redis_url, SEND_QUEUE, DEFAULT_QUEUE)),
         ("scheduler", start("rq", "cron", "--url", redis_url, "workers/cron.py")),
         ("web", start("gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers), "service.wsgi:app")),
     ]
