@@ -4,7 +4,6 @@ from the database; a worker process keeps going; nothing lost, nothing doubled.
 import dataclasses
 import time
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError

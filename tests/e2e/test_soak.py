@@ -1,0 +1,156 @@
+"""Soak: a whole campaign over SMS and Telegram against the real processes, with a fault schedule, ending
+with a ledger: zero messages lost, zero answers linkable, duplicates reported (none that Twilio confirmed).
+
+Real processes: redis-server, gunicorn (2 workers), two RQ workers (forking, with
+scheduler), the outbox sweeper; the Twilio and Telegram doubles on loopback.
+Respondents are threads that answer every question, retrying webhooks the way
+the providers do. Faults, by progress: Twilio 429s and 500s and Telegram 429s;
+Redis killed and restarted empty; every worker SIGKILLed while Twilio holds a
+request it has accepted; a Twilio request that hangs past the client timeout.
+
+SVAR_SOAK_RESPONDENTS (default 40, two thirds SMS) scales it: on 2 loaded cores
+the default takes about two minutes; the RQ workers are the bottleneck (one
+forked job per reply, 6-10 jobs a second on this machine).
+"""
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from service.embedded import free_port
+from tests.doubles.fixtures import TELEGRAM_TOKEN
+from tests.doubles.telegram_api import TelegramApiDouble
+from tests.doubles.twilio_api import TwilioApiDouble
+from tests.e2e import soak_ledger
+from tests.e2e.soak_world import ACCOUNT
+from tests.e2e.soak_world import TOKEN
+from tests.e2e.soak_world import Inbox
+from tests.e2e.soak_world import Respondents
+from tests.e2e.soak_world import Service
+from tests.e2e.soak_world import outbox_statuses
+from tests.e2e.soak_world import seed
+from tests.e2e.soak_world import settled
+from tests.e2e.soak_world import soak_config
+from tests.workers import processes
+
+pytestmark = pytest.mark.e2e
+RESPONDENTS = int(os.environ.get("SVAR_SOAK_RESPONDENTS", "40"))
+# Respondents answering at the same moment; the rest wait their turn.
+CONCURRENT = 48
+STEPS = 17  # messages a respondent sends: the first, then one per question asked
+
+
+@pytest.fixture
+def world(tmp_path):
+    twilio = TwilioApiDouble(ACCOUNT, TOKEN, hang_seconds=3.0, deliver_after=0.2).start()
+    telegram = TelegramApiDouble(TELEGRAM_TOKEN).start()
+    redis = processes.RedisProcess(tmp_path).start()
+    config = soak_config(tmp_path, redis.url, twilio.url, telegram.url, free_port())
+    sms_count = RESPONDENTS * 2 // 3
+    campaign_id, phones, codes = seed(config, sms_count, RESPONDENTS - sms_count)
+    service = Service(config, tmp_path).start()
+    inbox = Inbox(twilio, telegram)
+    try:
+        yield config, twilio, telegram, redis, service, inbox, phones, codes
+    finally:
+        inbox.stop()
+        service.stop()
+        redis.kill()
+        twilio.stop()
+        telegram.stop()
+        log = (tmp_path / "service.log").read_text()
+        print(log[-4000:])  # shown by pytest when the test fails
+
+
+class FaultSchedule(threading.Thread):
+    """Faults injected as the respondents get through their messages."""
+
+    def __init__(self, respondents, total, twilio, telegram, redis, service):
+        super().__init__(daemon=True)
+        self.respondents, self.total = respondents, total
+        self.twilio, self.telegram, self.redis, self.service = twilio, telegram, redis, service
+        self.done = []
+        self.stopping = threading.Event()
+
+    def run(self):
+        steps = [
+            (0.10, "Twilio 429 x3 (Retry-After 1) and 500 x3, Telegram 429 x2", self.throttle),
+            (0.30, "Redis killed and restarted empty", self.redis.restart_empty),
+            (0.50, "every worker SIGKILLed while Twilio holds an accepted request", self.kill_workers_mid_call),
+            (0.70, "a Twilio request hangs past the 2 s client timeout", lambda: self.twilio.fail_next("hang")),
+        ]
+        for at, name, fault in steps:
+            while self.respondents.posted < at * self.total:
+                if self.stopping.wait(0.1):
+                    return
+            fault()
+            self.done.append(name)
+
+    def throttle(self):
+        self.twilio.fail_next("429", count=3, retry_after=1)
+        self.twilio.fail_next("500", count=3)
+        self.telegram.fail_next("429", count=2, retry_after=1)
+
+    def kill_workers_mid_call(self):
+        before = self.twilio.requests
+        self.twilio.fail_next("lost-answer")
+        try:
+            processes.wait_for(lambda: self.twilio.requests > before, timeout=20, what="a send to stall")
+        finally:
+            self.service.kill_workers()
+
+
+def test_soak(world):
+    config, twilio, telegram, redis, service, inbox, phones, codes = world
+    respondents = Respondents(config, inbox)
+    faults = FaultSchedule(respondents, RESPONDENTS * STEPS, twilio, telegram, redis, service)
+    started = time.monotonic()
+    faults.start()
+    with ThreadPoolExecutor(CONCURRENT) as pool:
+        jobs = [pool.submit(respondents.sms, phone) for phone in phones]
+        jobs += [pool.submit(respondents.telegram, 900000000 + n, code) for n, code in enumerate(codes)]
+        outcomes = []
+        for job in jobs:
+            try:
+                outcomes.append(job.result())
+            except AssertionError as lost:
+                outcomes.append(str(lost))
+    answered = time.monotonic() - started
+    faults.stopping.set()
+    print("outbox after answering:", outbox_statuses(config), "sweep errors:", service.sweep_errors)
+    processes.wait_for(lambda: settled(config), timeout=60, what="the outbox to settle")
+    messages = soak_ledger.messages(config, twilio, telegram)
+    answers = soak_ledger.answers(config, RESPONDENTS, secrets(phones, codes))
+    completed = outcomes.count(True)
+    print_ledger(messages, answers, completed, answered, respondents, service, faults)
+
+    assert completed == RESPONDENTS, [outcome for outcome in outcomes if outcome is not True][:5]
+    assert len(faults.done) == 4, faults.done
+    assert messages["lost"] == 0 and messages["not_final"] == 0 and messages["failed"] == 0
+    assert messages["duplicated_confirmed"] == 0
+    assert answers["sets_stored"] == RESPONDENTS and answers["stored"] == answers["expected"]
+    assert answers["linkable"] == 0 and answers["conversations_left"] == 0
+
+
+def secrets(phones, codes) -> list[str]:
+    """What would tie an answer to a respondent: numbers in the forms people write them, chat ids, codes."""
+    chats = [str(900000000 + n) for n in range(len(codes))]
+    return [*phones, *(phone[1:] for phone in phones), *chats, *codes, *(code.replace("-", "") for code in codes)]
+
+
+def print_ledger(messages, answers, completed, seconds, respondents, service, faults):
+    lines = [
+        "",
+        f"SOAK LEDGER ({RESPONDENTS} respondents, {completed} completed, {seconds:.0f} s answering, "
+        f"{respondents.posted} webhook posts of which {respondents.retried} retries, "
+        f"{respondents.posted / max(seconds, 1):.1f} posts/s; {service.restarts} worker restarts, {service.sweeps} sweeps)",
+        f"  faults: {'; '.join(faults.done)}",
+        f"  messages  expected {messages['expected']}  sent {messages['sent']}  duplicated {messages['duplicated']} "
+        f"(Twilio-confirmed {messages['duplicated_confirmed']}, Telegram {messages['duplicated_telegram']})  "
+        f"lost {messages['lost']}  failed {messages['failed']}  not final {messages['not_final']}",
+        f"  answers   expected {answers['expected']}  stored {answers['stored']}  linkable {answers['linkable']}  "
+        f"(sets {answers['sets_stored']}/{answers['sets_expected']}, conversations left {answers['conversations_left']})",
+    ]
+    print("\n".join(lines))
