@@ -23,7 +23,7 @@ run: install catalogs
 
 # SQLite always; PostgreSQL too when TEST_DATABASE_URL points at one (CI sets it).
 test: install catalogs
-	$(BIN)/python -m pytest -q
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== the database tests again, on PostgreSQL"; \
 		$(BIN)/python -m pytest -q -m "not e2e" tests/service tests/workers; \
