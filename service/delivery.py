@@ -58,7 +58,7 @@ def _adopt(session, provider_id, reference, now) -> OutboxMessage | None:
     That happens when the send worker died, or timed out, after Twilio
     accepted the message; the outbox sweeper then leaves the row alone.
     """
-    if not reference.isdigit():
+    if not (reference.isascii() and reference.isdigit()):
         return None
     row = session.scalar(select(OutboxMessage).where(OutboxMessage.id == int(reference)).with_for_update())
     if row is None or row.status not in UNCONFIRMED or row.channel != "sms":

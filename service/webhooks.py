@@ -14,6 +14,7 @@ from . import runner
 from . import webhook_errors
 from .channels import channel_for
 from .channels.twilio import REFERENCE
+from .channels.twilio import is_sid
 from .models import utcnow
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,11 @@ def twilio_status():
     _verified_sms_channel()
     sid = request.form.get("MessageSid", "").strip()
     status = request.form.get("MessageStatus", "").strip()
-    if not sid or not status or len(sid) > 64:
+    if not is_sid(sid) or not status:
         abort(400)
-    error_code = request.form.get("ErrorCode", "").strip() or None
+    error_code = request.form.get("ErrorCode", "").strip()
+    # Twilio's error codes are numbers; anything else would not fit the column, and says nothing.
+    error_code = error_code if error_code.isascii() and error_code.isdigit() and len(error_code) <= 32 else None
     # Our outbox id, in the callback URL we gave Twilio (and which it signed).
     reference = request.args.get(REFERENCE, "").strip()[:20] or None
     try:

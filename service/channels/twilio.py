@@ -1,5 +1,6 @@
 """Twilio SMS: signed webhooks in, the Messages REST API out."""
 import logging
+import re
 import threading
 from urllib.parse import urlencode
 
@@ -25,6 +26,7 @@ TWILIO_API = "https://api.twilio.com"
 STATUS_PATH = "/webhooks/twilio/status"
 # The query parameter of the status callback that names our outbox row.
 REFERENCE = "ref"
+SID = re.compile(r"[A-Za-z0-9]{1,64}")
 # Twilio error codes that decide what a failed send means.
 UNSUBSCRIBED = 21610
 AUTHENTICATE = 20003
@@ -85,8 +87,8 @@ class TwilioChannel:
         form = request.form
         sid = form.get("MessageSid", "").strip()
         sender = form.get("From", "").strip()
-        if not sid or len(sid) > 64:
-            raise ValueError("MessageSid missing")
+        if not is_sid(sid):
+            raise ValueError("MessageSid missing or malformed")
         if not sender:
             raise ValueError("From missing")
         return [
@@ -155,6 +157,11 @@ class TwilioChannel:
             log.error("Twilio rejected the account credentials")
             return TemporaryFailure("Twilio rejected the credentials", label)
         return PermanentFailure(f"Twilio refused the message ({status})", label)
+
+
+def is_sid(value: str) -> bool:
+    """A Twilio SID: letters and digits ("SM" and 32 hex); anything else (a NUL byte, say) PostgreSQL would refuse."""
+    return SID.fullmatch(value) is not None
 
 
 def normalise(number: str) -> str:
