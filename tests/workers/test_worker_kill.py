@@ -89,7 +89,8 @@ def kill_mid_batch(runtime, twilio_api, tmp_path, stall) -> list[int]:
     finally:
         processes.kill(worker)
     first, second, third = rows(runtime, ids)
-    assert (first.status, second.status, third.status) == ("sent", "sending", "pending")
+    # The first one's status callback may already have come.
+    assert first.status in ("sent", "delivered") and (second.status, third.status) == ("sending", "pending")
     return ids
 
 
