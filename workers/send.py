@@ -222,7 +222,7 @@ def _mark_sent(runtime, outbox_id, provider_id):
     now = utcnow()
     with runtime.transaction() as session:
         row = session.get(OutboxMessage, outbox_id)
-        if row.status != "sending":
+        if row.status not in ("pending", "sending"):
             # Its status callback came first (delivery.py reconciles by ?ref=):
             # statuses only move forward, so "delivered" stays.
             row.provider_id = row.provider_id or provider_id

@@ -1,7 +1,11 @@
 """redis-server restarted empty during a send wave and during reminders: the sweepers rebuild the queue
 from the database; a worker process keeps going; nothing lost, nothing doubled.
+
+The web app runs too, for Twilio's status callbacks: a worker that dies with
+Redis after Twilio accepted a message has it settled by the callback (?ref=).
 """
 import dataclasses
+import threading
 import time
 from collections import Counter
 
@@ -9,7 +13,9 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import func
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
+from service import create_app
 from service import runtime as runtimes
 from service.models import Invitation
 from service.models import OutboxMessage
@@ -34,14 +40,29 @@ def redis_process(tmp_path):
 
 
 @pytest.fixture
-def wave_runtime(twilio_config, redis_process):
+def wave_runtime(twilio_config, twilio_api, redis_process):
+    """The runtime of the test's sweeps, and the web app on loopback for Twilio's status callbacks."""
+    holder = {}
+    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
     # Paced at 200 SMS a second, the wave lasts long enough to be cut in the middle.
     config = dataclasses.replace(
-        twilio_config, redis_url=redis_process.url, send_batch=20, sms_rate=200.0, pending_grace=2.0, sending_grace=5.0
+        twilio_config,
+        public_base_url=f"http://127.0.0.1:{server.server_port}",
+        redis_url=redis_process.url,
+        send_batch=20,
+        sms_rate=200.0,
+        twilio_timeout=2.0,
+        pending_grace=2.0,
+        sending_grace=5.0,
     )
+    holder["app"] = create_app(config)
+    twilio_api.deliver_after = 0.2
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
     runtime = Runtime(config)
     runtimes.install(runtime)
     yield runtime
+    server.shutdown()
     runtimes.install(None)
 
 
@@ -96,7 +117,7 @@ def test_redis_restarted_empty_mid_wave_and_mid_reminders(wave_runtime, redis_pr
     launched(wave_runtime, count=RESPONDENTS, at=launch, always_open=True)
     worker = processes.start_worker(wave_runtime.config, log)
     try:
-        processes.wait_for(lambda: len(twilio_api.messages) >= RESPONDENTS // 4, what="a quarter of the wave")
+        processes.wait_for(lambda: len(twilio_api.messages) >= RESPONDENTS // 4, what="a quarter of the wave", timeout=60)
         # Mid-wave: every queued job, the pace and the worker's registrations are gone.
         redis_process.restart_empty()
         worker = sweep_until_out(wave_runtime, worker, log, "invitation", RESPONDENTS)
@@ -112,7 +133,7 @@ def test_redis_restarted_empty_mid_wave_and_mid_reminders(wave_runtime, redis_pr
         # And once more, mid-way through the reminders' sends.
         days_pass(wave_runtime, 4)
         assert sweep_reminders() == RESPONDENTS
-        processes.wait_for(lambda: len(twilio_api.messages) >= 2 * RESPONDENTS + RESPONDENTS // 4, what="reminders")
+        processes.wait_for(lambda: len(twilio_api.messages) >= 2 * RESPONDENTS + RESPONDENTS // 4, what="reminders", timeout=60)
         redis_process.restart_empty()
         worker = sweep_until_out(wave_runtime, worker, log, "reminder", 2 * RESPONDENTS)
         assert ledger(twilio_api, 3) == {"expected": 3 * RESPONDENTS, "sent": 3 * RESPONDENTS, "duplicated": 0, "lost": 0}
