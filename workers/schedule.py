@@ -42,7 +42,7 @@ def sweep_outbox(now: datetime | None = None) -> int:
             .order_by(OutboxMessage.id)
             .limit(SWEEP_LIMIT)
         ).all()
-        # Jobs still waiting, scheduled for a retry or running hold their own rows: a backlog is
+        # Jobs still waiting or scheduled for a retry hold their own rows: a backlog is
         # no loss. Only those rows wait; a row whose job went with Redis is queued again even
         # while new jobs keep the queue busy.
         queued = _queued_ids(runtime.queue(SEND_QUEUE))
@@ -73,13 +73,13 @@ def sweep_outbox(now: datetime | None = None) -> int:
 
 
 def _queued_ids(queue) -> set[int]:
-    """Outbox ids that a send job in Redis still holds: waiting, scheduled (a retry) or running."""
-    job_ids = [
-        *queue.get_job_ids(),
-        *queue.scheduled_job_registry.get_job_ids(),
-        # Running jobs are registered as "<job id>:<execution id>".
-        *(entry.split(":")[0] for entry in queue.started_job_registry.get_job_ids()),
-    ]
+    """Outbox ids that a send job in Redis still holds: waiting, or scheduled for a retry.
+
+    Running jobs do not count: a worker killed mid-job stays "started" in RQ's
+    registry for minutes. Their rows are claimed ("sending") as each is tried;
+    a pending one re-queued meanwhile gets a second job, whose claim skips it.
+    """
+    job_ids = [*queue.get_job_ids(), *queue.scheduled_job_registry.get_job_ids()]
     held = set()
     for job in Job.fetch_many(job_ids, connection=queue.connection):
         if job is not None and job.func_name == SEND_JOB and job.args:
