@@ -13,7 +13,6 @@ import os
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -23,39 +22,15 @@ from sqlalchemy import select  # noqa: E402
 
 from bench import common  # noqa: E402
 from bench.respondents_upload import csv_body  # noqa: E402
+from bench.respondents_upload import draft  # noqa: E402
 from service import campaigns  # noqa: E402
 from service import create_app  # noqa: E402
-from service.auth_tokens import create_token  # noqa: E402
 from service.models import Campaign  # noqa: E402
-from service.models import Organisation  # noqa: E402
 from service.models import OutboxMessage  # noqa: E402
-from service.models import Unit  # noqa: E402
-from service.models import User  # noqa: E402
 from service.models import utcnow  # noqa: E402
 from service.queue import SEND_QUEUE  # noqa: E402
-from service.surveys import latest  # noqa: E402
-from service.surveys import sync_bundled  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", 2000 if common.QUICK else 100_000))
-
-
-def draft(runtime) -> tuple[int, str]:
-    with runtime.transaction() as session:
-        sync_bundled(session)
-        organisation = Organisation(name="Bench kommune", region="NO")
-        session.add(organisation)
-        session.flush()
-        session.add_all(Unit(organisation_id=organisation.id, name=name) for name in ("Nord", "Sør"))
-        user = User(organisation_id=organisation.id, email="bench@x.no", password_hash="", role="admin")
-        session.add(user)
-        session.flush()
-        token = create_token(session, user, "bench")
-        units = session.scalars(select(Unit.id).where(Unit.organisation_id == organisation.id)).all()
-        campaign = campaigns.create_campaign(
-            session, organisation, latest(session, "introduction-programme"), "Bench", list(units), "nb",
-            closes_at=utcnow() + timedelta(days=14),
-        )
-        return campaign.id, token
 
 
 def run(backend: str, folder: str, redis_url: str) -> list:

@@ -37,6 +37,27 @@ from service.surveys import sync_bundled  # noqa: E402
 ROWS = int(os.environ.get("BENCH_ROWS", 100_000))
 
 
+
+def draft(runtime) -> tuple[int, str]:
+    """An organisation with two units, an admin token and a draft campaign of the bundled survey."""
+    with runtime.transaction() as session:
+        sync_bundled(session)
+        organisation = Organisation(name="Bench kommune", region="NO")
+        session.add(organisation)
+        session.flush()
+        session.add_all(Unit(organisation_id=organisation.id, name=name) for name in ("Nord", "Sør"))
+        user = User(organisation_id=organisation.id, email="bench@x.no", password_hash="", role="admin")
+        session.add(user)
+        session.flush()
+        token = create_token(session, user, "bench")
+        units = session.scalars(select(Unit.id).where(Unit.organisation_id == organisation.id)).all()
+        campaign = campaigns.create_campaign(
+            session, organisation, latest(session, "introduction-programme"), "Bench", list(units), "nb",
+            closes_at=utcnow() + timedelta(days=14),
+        )
+        return campaign.id, token
+
+
 def database_url(folder: str) -> str:
     url = os.environ.get("BENCH_DATABASE_URL")
     if not url:
@@ -74,22 +95,7 @@ def main():
         redis = fakeredis.FakeRedis()
         app = create_app(config, redis=redis)
         runtime = app.extensions["svar"]
-        with runtime.transaction() as session:
-            sync_bundled(session)
-            organisation = Organisation(name="Bench kommune", region="NO")
-            session.add(organisation)
-            session.flush()
-            session.add_all(Unit(organisation_id=organisation.id, name=name) for name in ("Nord", "Sør"))
-            user = User(organisation_id=organisation.id, email="bench@x.no", password_hash="", role="admin")
-            session.add(user)
-            session.flush()
-            token = create_token(session, user, "bench")
-            units = session.scalars(select(Unit.id).where(Unit.organisation_id == organisation.id)).all()
-            campaign = campaigns.create_campaign(
-                session, organisation, latest(session, "introduction-programme"), "Bench", list(units), "nb",
-                closes_at=utcnow() + timedelta(days=14),
-            )
-            campaign_id = campaign.id
+        campaign_id, token = draft(runtime)
         body = csv_body(ROWS)
         client = app.test_client()
         started, cpu_started = time.perf_counter(), time.process_time()
