@@ -8,6 +8,7 @@ from flask import request
 from .. import audit
 from ..access import can_see_campaign
 from ..auth_tokens import authenticate
+from . import token_limits
 from .errors import ApiError
 
 ADMIN = ("admin",)
@@ -22,10 +23,14 @@ def api_call(roles=ADMIN):
         @functools.wraps(view)
         def wrapper(**kwargs):
             runtime = current_app.extensions["svar"]
+            header = request.headers.get("Authorization")
+            if header:
+                _refuse_while_blocked(runtime)
             with runtime.transaction() as session:
-                header = request.headers.get("Authorization")
                 user = authenticate(session, header)
                 if user is None:
+                    if header:
+                        token_limits.failed(runtime.redis, request.remote_addr)
                     raise _unauthorized(bool(header))
                 if user.role not in roles:
                     refused(user, "role")
@@ -36,6 +41,15 @@ def api_call(roles=ADMIN):
         return wrapper
 
     return decorate
+
+
+def _refuse_while_blocked(runtime):
+    """429 for an address that has sent too many wrong tokens lately."""
+    wait = token_limits.retry_after(runtime.redis, request.remote_addr)
+    if wait:
+        raise ApiError(
+            429, "too many invalid tokens from this address; try again later", headers={"Retry-After": str(wait)}
+        )
 
 
 def refused(user, reason: str):

@@ -20,6 +20,7 @@ CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "unprocessable",
+    429: "too_many_requests",
     500: "internal_error",
 }
 

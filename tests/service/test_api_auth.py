@@ -1,7 +1,10 @@
 """Bearer tokens, roles and organisation scoping of the JSON API."""
 from datetime import timedelta
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
+
+from service.api import token_limits
 
 from service.auth_tokens import authenticate
 from service.auth_tokens import digest
@@ -104,3 +107,40 @@ def test_unknown_routes_and_methods_answer_json(client, runtime):
     assert "GET" in response.headers["Allow"]
     # Other areas keep their own error pages.
     assert not client.get("/not-the-api").is_json
+
+
+def test_an_address_sending_wrong_tokens_is_blocked_for_a_while_then_let_back(client, runtime, caplog):
+    world = make_world(runtime)
+    for attempt in range(token_limits.LIMIT):
+        response = client.get("/api/v1/units", headers={"Authorization": f"Bearer svar_guess{attempt}"})
+        assert response.status_code == 401, attempt
+    assert "wrong API token from 127.0.0.1 (20 in this window)" in caplog.text
+    assert "svar_guess" not in caplog.text
+    # Blocked: even the right token, until the window has passed.
+    blocked = client.get("/api/v1/units", headers=world.headers)
+    assert blocked.status_code == 429
+    assert blocked.json["error"]["code"] == "too_many_requests"
+    assert 0 < int(blocked.headers["Retry-After"]) <= token_limits.WINDOW_SECONDS
+    # Requests without a token are not counted and not blocked: they only learn a token is needed.
+    assert client.get("/api/v1/units").status_code == 401
+    runtime.redis.delete(token_limits.PREFIX + "127.0.0.1")
+    assert client.get("/api/v1/units", headers=world.headers).status_code == 200
+
+
+def test_other_addresses_are_not_blocked_by_one_guessers_failures(client, runtime):
+    world = make_world(runtime)
+    for attempt in range(token_limits.LIMIT):
+        client.get("/api/v1/units", headers={"Authorization": "Bearer svar_guess"}, environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert client.get("/api/v1/units", headers=world.headers, environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 429
+    assert client.get("/api/v1/units", headers=world.headers).status_code == 200
+
+
+def test_tokens_keep_working_when_redis_is_down(client, runtime, monkeypatch):
+    world = make_world(runtime)
+
+    def unavailable(*args, **kwargs):
+        raise RedisConnectionError("down")
+
+    monkeypatch.setattr(runtime.redis, "pipeline", unavailable)
+    assert client.get("/api/v1/units", headers=world.headers).status_code == 200
+    assert client.get("/api/v1/units", headers={"Authorization": "Bearer svar_guess"}).status_code == 401
