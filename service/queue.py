@@ -21,6 +21,10 @@ def after_commit(session: Session, func, *args, queue: str = DEFAULT_QUEUE, **op
     session.info.setdefault("after_commit", []).append((queue, func, args, options))
 
 
+# Jobs per Redis round trip when a transaction queued many (a launch queues thousands).
+PIPELINE_JOBS = 500
+
+
 @event.listens_for(Session, "after_commit")
 def _enqueue_pending(session):
     pending = session.info.pop("after_commit", [])
@@ -30,12 +34,23 @@ def _enqueue_pending(session):
     if runtime is None:
         log.warning("jobs after commit but no runtime on the session; the sweeper will pick them up")
         return
-    for queue_name, func, args, options in pending:
+    for start in range(0, len(pending), PIPELINE_JOBS):
         try:
-            runtime.queue(queue_name).enqueue(func, *args, **options)
+            enqueue_all(runtime, pending[start : start + PIPELINE_JOBS])
         except Exception:
             # The rows are committed: the outbox sweeper re-enqueues them.
-            log.exception("enqueue of %s failed; left to the sweeper", getattr(func, "__name__", func))
+            log.exception("enqueue of %d jobs failed; left to the sweeper", len(pending[start : start + PIPELINE_JOBS]))
+
+
+def enqueue_all(runtime, jobs: list[tuple]):
+    """Enqueue (queue name, func, args, options) jobs in one pipeline: one Redis round trip for all of them."""
+    by_queue: dict[str, list] = {}
+    for queue_name, func, args, options in jobs:
+        by_queue.setdefault(queue_name, []).append(Queue.prepare_data(func, args, **options))
+    with runtime.redis.pipeline() as pipe:
+        for queue_name, datas in by_queue.items():
+            runtime.queue(queue_name).enqueue_many(datas, pipeline=pipe)
+        pipe.execute()
 
 
 @event.listens_for(Session, "after_soft_rollback")
