@@ -7,7 +7,10 @@ only after that commit.
 import logging
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import defer
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +37,7 @@ from .models import Campaign
 from .models import Conversation
 from .models import InboundReceipt
 from .models import Invitation
+from .models import SurveyVersion
 from .outbox import queue_outbound
 from .reminders import reminders_sent
 from .surveys import survey_of
@@ -65,27 +69,31 @@ def handle_inbound(runtime, message: InboundMessage, now: datetime) -> str:
     raise AssertionError("unreachable")
 
 
-def _first_receipt(session, message, now) -> bool:
-    """Record the provider's message id; False if it was applied before."""
-    dialect = sqlite if session.bind.dialect.name == "sqlite" else postgresql
-    statement = (
+def _receipt_insert(dialect):
+    return (
         dialect.insert(InboundReceipt)
-        .values(channel=message.channel, external_id=message.external_id, received_at=now)
+        .values(channel=bindparam("channel"), external_id=bindparam("external_id"), received_at=bindparam("received_at"))
         .on_conflict_do_nothing()
         # rowcount is not reliable across drivers; a returned row is.
         .returning(InboundReceipt.external_id)
     )
-    return session.execute(statement).scalar() is not None
+
+
+# Statements of every step, built once: building one costs more than running it.
+_RECEIPT = {"sqlite": _receipt_insert(sqlite), "postgresql": _receipt_insert(postgresql)}
+
+
+def _first_receipt(session, message, now) -> bool:
+    """Record the provider's message id; False if it was applied before."""
+    statement = _RECEIPT["sqlite" if session.bind.dialect.name == "sqlite" else "postgresql"]
+    values = {"channel": message.channel, "external_id": message.external_id, "received_at": now}
+    return session.execute(statement, values).scalar() is not None
 
 
 def _step(session, runtime, message, now):
     vault = runtime.vault
     address_hash = vault.address_hash(message.channel, message.address)
-    conversation = session.scalar(
-        select(Conversation)
-        .where(Conversation.channel == message.channel, Conversation.address_hash == address_hash)
-        .with_for_update()
-    )
+    conversation = _locked_conversation(session, message.channel, address_hash)
     opened = conversation is None
     if opened:
         if message.option is not None:
@@ -116,6 +124,28 @@ def _step(session, runtime, message, now):
     sprint = resume(survey, state, inbound, now, max_attempts=runtime.config.max_attempts)
     apply_sprint(session, runtime, conversation, sprint, now)
     return APPLIED
+
+
+# The sender's conversation, locked, with its invitation, campaign and survey version in the same read.
+_LOCKED_CONVERSATION = (
+    select(Conversation)
+    .join(Conversation.invitation)
+    .join(Invitation.campaign)
+    .join(Campaign.survey_version)
+    .options(
+        contains_eager(Conversation.invitation)
+        .contains_eager(Invitation.campaign)
+        .contains_eager(Campaign.survey_version)
+        # The survey's text is parsed once per process (surveys.survey_of); a step needs only its digest.
+        .defer(SurveyVersion.source),
+    )
+    .where(Conversation.channel == bindparam("channel"), Conversation.address_hash == bindparam("address_hash"))
+    .with_for_update(of=Conversation)
+)
+
+
+def _locked_conversation(session, channel, address_hash) -> Conversation | None:
+    return session.scalar(_LOCKED_CONVERSATION, {"channel": channel, "address_hash": address_hash})
 
 
 def _open_conversation(session, runtime, message, address_hash, now) -> Conversation | None:

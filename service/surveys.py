@@ -46,8 +46,25 @@ def latest(session, key: str) -> SurveyVersion | None:
     return session.scalar(select(SurveyVersion).where(SurveyVersion.key == key, SurveyVersion.version == newest))
 
 
+# Parsed surveys by the digest of their source: a step needs no source text once its version was seen.
+_by_digest: dict[str, Survey] = {}
+# Survey versions are few; the bound only guards against a runaway.
+_BY_DIGEST_MAX = 256
+
+
 def survey_of(version: SurveyVersion) -> Survey:
-    return _parse(version.sha256, version.source, f"{version.key} v{version.version}")
+    """The parsed survey of a stored version; its source is read (a deferred column may load) only on the first use."""
+    survey = _by_digest.get(version.sha256)
+    if survey is not None:
+        return survey
+    source = version.source
+    survey = _parse(version.sha256, source, f"{version.key} v{version.version}")
+    # Only a digest that is the source's own may stand for it.
+    if hashlib.sha256(source.encode()).hexdigest() == version.sha256:
+        if len(_by_digest) >= _BY_DIGEST_MAX:
+            _by_digest.clear()
+        _by_digest[version.sha256] = survey
+    return survey
 
 
 @lru_cache(maxsize=64)
