@@ -1,10 +1,10 @@
 """Reminders on the dispatch side: first due times at invitation, writing one reminder, attribution."""
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from flows.reminders import nudge_footer
 from flows.reminders import reminder_text
 from flows.reminders import with_footer
 
+from .invitations import chunks
 from .invitations import survey_title
 from .models import Campaign
 from .models import Conversation
@@ -49,6 +50,10 @@ class CampaignContext:
     policy: Policy
     tz: ZoneInfo
     deadline: date | None
+    # A wave of invitations shares its invitation time and a few languages:
+    # plans and texts are worked out once per batch, not once per reminder.
+    plans: dict = field(default_factory=dict, repr=False)
+    texts: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, session, campaign: Campaign) -> "CampaignContext":
@@ -58,7 +63,23 @@ class CampaignContext:
         return cls(campaign, policy, tz, deadline)
 
     def plan(self, invitation: Invitation, now: datetime) -> list[Step]:
-        return plan(self.policy, self.tz, invitation.invited_at or now, self.campaign.closes_at)
+        invited_at = invitation.invited_at or now
+        if invited_at not in self.plans:
+            self.plans[invited_at] = plan(self.policy, self.tz, invited_at, self.campaign.closes_at)
+        return self.plans[invited_at]
+
+    def reminder_text(self, kind: str, language: str) -> str:
+        """The text of a reminder to someone who has not started."""
+        if (kind, language) not in self.texts:
+            survey = survey_of(self.campaign.survey_version)
+            self.texts[kind, language] = reminder_text(
+                kind,
+                language,
+                organisation=self.campaign.organisation.name,
+                title=survey_title(survey, language, self.campaign.default_language),
+                deadline=self.deadline,
+            )
+        return self.texts[kind, language]
 
     def next_allowed(self, moment: datetime) -> datetime:
         return next_allowed(moment, self.policy.window, self.tz)
@@ -93,13 +114,12 @@ def claim_numbers(session, wanted: list[tuple[int, int, str]], now: datetime) ->
     if not wanted:
         return set()
     dialect = sqlite if session.bind.dialect.name == "sqlite" else postgresql
-    statement = (
-        dialect.insert(ReminderSend)
-        .values([{"invitation_id": i, "number": n, "kind": k, "created_at": now} for i, n, k in wanted])
-        .on_conflict_do_nothing()
-        .returning(ReminderSend.invitation_id)
-    )
-    return set(session.scalars(statement))
+    sends = ReminderSend.__table__
+    # One statement compiled once: SQLAlchemy batches the rows into multi-row
+    # VALUES (insertmanyvalues); a .values([...]) list is compiled afresh each time.
+    statement = dialect.insert(sends).on_conflict_do_nothing().returning(sends.c.invitation_id)
+    rows = [{"invitation_id": i, "number": n, "kind": k, "created_at": now} for i, n, k in wanted]
+    return set(session.connection().execute(statement, rows).scalars())
 
 
 def write_reminder(session, runtime, context: CampaignContext, invitation: Invitation, conversation, kind: str, now: datetime):
@@ -115,44 +135,52 @@ def write_reminder(session, runtime, context: CampaignContext, invitation: Invit
 
 def reminder_row(context: CampaignContext, invitation: Invitation, kind: str, now: datetime) -> dict:
     """The outbox row of a reminder to someone who has not started, for a bulk insert."""
-    survey = survey_of(context.campaign.survey_version)
-    text = reminder_text(
-        kind,
-        invitation.language,
-        organisation=context.campaign.organisation.name,
-        title=survey_title(survey, invitation.language, context.campaign.default_language),
-        deadline=context.deadline,
-    )
     return {
         # Telegram invitations too hold a phone number: a bot cannot write first.
         "channel": "sms",
         "address_enc": invitation.address_enc,
-        "body": text,
+        "body": context.reminder_text(kind, invitation.language),
         "kind": "reminder",
         "campaign_id": invitation.campaign_id,
         "invitation_id": invitation.id,
         "status": "pending",
+        "attempts": 0,
         "created_at": now,
         "updated_at": now,
     }
 
 
 def insert_reminder_rows(session, rows: list[dict]) -> list[int]:
-    """Insert reminder outbox rows, point their reminder records at them, queue them after commit."""
+    """Insert reminder outbox rows, point their reminder records at them, queue them after commit.
+
+    Three statements for any number of rows: the outbox rows in one
+    executemany, then one UPDATE that links each new reminder record to its
+    invitation's newest reminder row and returns the outbox ids to queue.
+    """
     from workers.send import enqueue_send
 
     if not rows:
         return []
-    ids = list(session.scalars(insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows))
-    links = [{"invitation": row["invitation_id"], "outbox": outbox_id} for row, outbox_id in zip(rows, ids)]
-    # Each invitation has one unlinked record here: the one this sweep just wrote.
+    connection = session.connection()
+    connection.execute(insert(OutboxMessage.__table__), rows)
     sends = ReminderSend.__table__
-    session.connection().execute(
-        sends.update()
-        .where(sends.c.invitation_id == bindparam("invitation"), sends.c.outbox_id.is_(None))
-        .values(outbox_id=bindparam("outbox")),
-        links,
+    outbox = OutboxMessage.__table__
+    newest = (
+        select(func.max(outbox.c.id))
+        .where(outbox.c.invitation_id == sends.c.invitation_id, outbox.c.kind == "reminder")
+        .scalar_subquery()
     )
+    ids = []
+    for part in chunks([row["invitation_id"] for row in rows]):
+        # Each of these invitations has one unlinked record here: the one this sweep just wrote.
+        linked = connection.execute(
+            sends.update()
+            .where(sends.c.invitation_id.in_(part), sends.c.outbox_id.is_(None))
+            .values(outbox_id=newest)
+            .returning(sends.c.outbox_id)
+        )
+        ids.extend(linked.scalars())
+    ids.sort()
     enqueue_send(session, ids)
     return ids
 
@@ -213,3 +241,4 @@ def conversation_of(session, invitation: Invitation):
         return locked, False
     exists = session.scalar(select(Conversation.id).where(Conversation.invitation_id == invitation.id))
     return None, exists is not None
+

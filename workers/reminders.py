@@ -11,6 +11,7 @@ import logging
 from datetime import datetime
 from datetime import timedelta
 
+from sqlalchemy import bindparam
 from sqlalchemy import exists
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -74,36 +75,66 @@ def _skip_locked(statement, session, *of):
     return statement.with_for_update(skip_locked=True, of=of or None)
 
 
+# What a sweep reads of a due invitation: plain rows, no ORM objects to build and flush.
+DUE_COLUMNS = (
+    Invitation.id,
+    Invitation.campaign_id,
+    Invitation.status,
+    Invitation.language,
+    Invitation.address_enc,
+    Invitation.address_hash,
+    Invitation.invited_at,
+    Invitation.reminder_count,
+)
+
+
 def _reminder_batch(session, runtime, now) -> tuple[int, int]:
-    """(invitations claimed, reminders written) for one batch."""
+    """(invitations claimed, reminders written) for one batch, in a fixed number of statements.
+
+    The batch is read as rows; opt-outs, conversations, reminder records,
+    outbox rows and the new schedules each take one statement for the whole
+    batch. Only reminders mid-survey go one by one, through the runner.
+    """
     due = _skip_locked(
-        select(Invitation)
+        select(*DUE_COLUMNS)
         .where(Invitation.next_reminder_at <= now)
         .order_by(Invitation.next_reminder_at, Invitation.id)
         .limit(BATCH),
         session,
         Invitation,
     )
-    invitations = session.scalars(due).all()
+    invitations = session.execute(due).all()
+    if not invitations:
+        return 0, 0
     contexts: dict[int, CampaignContext] = {}
     for campaign_id in {invitation.campaign_id for invitation in invitations}:
         contexts[campaign_id] = CampaignContext.load(session, session.get(Campaign, campaign_id))
-    # Two queries per batch instead of two per invitation.
     stopped = set()
     for context in contexts.values():
         stopped |= opted_out_hashes(session, context.campaign, [i for i in invitations if i.campaign_id == context.campaign.id])
     talking = with_conversations(session, [invitation.id for invitation in invitations])
     due_now = []
+    schedules = []
     for invitation in invitations:
         context = contexts[invitation.campaign_id]
         if invitation.address_hash in stopped:
             upcoming, reminder = None, None
         else:
             upcoming, reminder = _visit(session, context, invitation, invitation.id in talking, now)
-        # Never leave a claimed row due: the loop above would take it again.
-        invitation.next_reminder_at = max(upcoming, now + BUSY_RETRY) if upcoming is not None else None
+        count = invitation.reminder_count
         if reminder is not None:
             due_now.append((invitation, *reminder))
+            count = reminder[0].number
+        # Never leave a claimed row due: the loop above would take it again.
+        later = max(upcoming, now + BUSY_RETRY) if upcoming is not None else None
+        schedules.append({"invitation": invitation.id, "later": later, "count": count})
+    table = Invitation.__table__
+    session.connection().execute(
+        table.update()
+        .where(table.c.id == bindparam("invitation"))
+        .values(next_reminder_at=bindparam("later"), reminder_count=bindparam("count")),
+        schedules,
+    )
     # A reminder recorded before (a sweep whose schedule update was lost) is not returned: never twice.
     fresh = claim_numbers(session, [(invitation.id, step.number, step.kind) for invitation, step, _c in due_now], now)
     rows = []
@@ -120,7 +151,7 @@ def _reminder_batch(session, runtime, now) -> tuple[int, int]:
     return len(invitations), len(fresh)
 
 
-def _visit(session, context: CampaignContext, invitation: Invitation, talking: bool, now) -> tuple[datetime | None, tuple | None]:
+def _visit(session, context: CampaignContext, invitation, talking: bool, now) -> tuple[datetime | None, tuple | None]:
     """When to look at the invitation again, and the (step, conversation) to remind it of now, if any."""
     campaign = context.campaign
     if campaign.status != "open" or invitation.status not in REMINDABLE or not invitation.address_enc:
@@ -138,7 +169,6 @@ def _visit(session, context: CampaignContext, invitation: Invitation, talking: b
         return now + BUSY_RETRY, None
     if conversation is not None and conversation.updated_at > now - ACTIVE_GRACE:
         return conversation.updated_at + ACTIVE_GRACE, None
-    invitation.reminder_count = step.number
     return next_due(steps, step.number), (step, conversation)
 
 
