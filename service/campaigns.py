@@ -29,6 +29,7 @@ from flows.languages import normalise
 
 from .campaign_errors import CampaignError
 from .campaign_errors import CampaignStateError
+from .invitations import SEND_COLUMNS
 from .invitations import fresh_codes
 from .invitations import send_invitations
 from .models import Campaign
@@ -221,10 +222,10 @@ def _send_created(session, runtime, campaign: Campaign, now: datetime) -> list[i
         .where(Invitation.campaign_id == campaign.id, Invitation.status == "created", Invitation.address_hash.in_(opted))
         .values(status="opted_out")
     )
-    invitations = session.scalars(
-        select(Invitation).where(Invitation.campaign_id == campaign.id, Invitation.status == "created").order_by(Invitation.id)
+    invitations = session.execute(
+        select(*SEND_COLUMNS).where(Invitation.campaign_id == campaign.id, Invitation.status == "created").order_by(Invitation.id)
     ).all()
-    ids = send_invitations(session, runtime, campaign, list(invitations), now)
+    ids = send_invitations(session, runtime, campaign, invitations, now)
     log.info("campaign %s opened", campaign.id)
     return ids
 

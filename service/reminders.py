@@ -85,19 +85,16 @@ class CampaignContext:
         return next_allowed(moment, self.policy.window, self.tz)
 
 
-def schedule_invitations(session, campaign: Campaign, invitations: list[Invitation], now: datetime) -> datetime | None:
-    """Give SMS invitations issued at `now` their first reminder time; returns when the invitations may go out.
+def first_reminder(session, campaign: Campaign, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """(when the first reminder of SMS invitations issued at `now` is due, when those invitations may go out).
 
-    None means at once; otherwise the time the sending window next opens
-    (a launch at 22:00 sends at 09:00 the next allowed day).
+    The second is None for at once, else the time the sending window next
+    opens (a launch at 22:00 sends at 09:00 the next allowed day).
     """
     context = CampaignContext.load(session, campaign)
     first = next_due(plan(context.policy, context.tz, now, campaign.closes_at), 0)
-    for invitation in invitations:
-        if invitation.address_enc:
-            invitation.next_reminder_at = first
     opening = context.next_allowed(now)
-    return opening if opening > now else None
+    return first, (opening if opening > now else None)
 
 
 def opted_out(session, campaign: Campaign, invitation: Invitation) -> bool:

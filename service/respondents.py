@@ -15,6 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy import select
 
 from .campaign_errors import CampaignStateError
+from .invitations import SEND_COLUMNS
 from .invitations import chunks
 from .invitations import send_invitations
 from .models import Campaign
@@ -115,10 +116,10 @@ def add_respondents(session, runtime, campaign: Campaign, rows: list, now: datet
     if campaign.status == "open" and values:
         # In an open campaign every earlier invitation was sent in its own
         # transaction, so the ones still "created" are exactly these.
-        invitations = session.scalars(
-            select(Invitation).where(Invitation.campaign_id == campaign.id, Invitation.status == "created").order_by(Invitation.id)
+        invitations = session.execute(
+            select(*SEND_COLUMNS).where(Invitation.campaign_id == campaign.id, Invitation.status == "created").order_by(Invitation.id)
         ).all()
-        send_invitations(session, runtime, campaign, list(invitations), now)
+        send_invitations(session, runtime, campaign, invitations, now)
     report.added = len(values)
     for entries in (report.duplicates, report.opted_out):
         entries.sort(key=lambda entry: entry["index"])

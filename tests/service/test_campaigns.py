@@ -1,12 +1,21 @@
 """Campaign logic on the models: create, respondents, paper codes, launch, close, progress."""
 import re
+from dataclasses import replace
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from rq import Queue
+from sqlalchemy import event
 from sqlalchemy import select
 
 from service import campaigns
+from service import db
+from service.codes import new_code
+from service.invitations import InvitationTexts
+from service.invitations import invitation_text
+from service.invitations import survey_title
+from service.invitations import telegram_invitation_text
 from service.codes import code_hash
 from service.models import Campaign
 from service.models import Invitation
@@ -16,6 +25,8 @@ from service.models import OutboxMessage
 from service.models import RespondentGroup
 from service.models import utcnow
 from service.surveys import latest
+from service.surveys import survey_of
+from service.telegram_links import deep_link
 from tests.service.api_data import LANGUAGES
 from tests.service.api_data import PHONES
 from tests.service.api_data import SURVEY
@@ -237,3 +248,44 @@ def test_progress_counts_by_status_and_unit(runtime, world):
     [cell] = report["units"][0]["groups"]
     assert cell["group_id"] is None and {key: cell[key] for key in first} == first
     assert report["units"][1]["total"] == 2 and report["units"][1]["response_rate"] == 0.0
+
+
+def test_launch_costs_the_same_statements_for_3_as_for_30_respondents(runtime, world):
+    engine = db.engine_for(runtime.config.database_url, runtime.config.db_lock_timeout)
+    counts = []
+    for size in (3, 30):
+        campaign_id = draft(runtime, world)
+        add(runtime, campaign_id, [{"phone": f"+47912{size:02d}{n:03d}", "unit_id": world.unit_ids[n % 2]} for n in range(size)])
+        statements = []
+
+        def count(*_args):
+            statements.append(1)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            with runtime.transaction() as session:
+                assert len(campaigns.launch(session, runtime, session.get(Campaign, campaign_id), utcnow())) == size
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        counts.append(len(statements))
+    # Codes, invitation updates, outbox rows and their ids take a statement per 500 invitations, not one each.
+    assert counts[0] == counts[1] <= 20
+
+
+@pytest.mark.parametrize("channel", ["sms", "telegram"])
+def test_invitation_texts_rendered_once_per_language_read_as_rendered_for_each_code(runtime, world, channel):
+    config = replace(runtime.config, telegram_bot_username="svar_test_bot")
+    campaign_id = draft(runtime, world)
+    with runtime.session() as session:
+        campaign = session.get(Campaign, campaign_id)
+        texts = InvitationTexts(SimpleNamespace(config=config), campaign)
+        for language in [language.strip() for language in LANGUAGES.split(",")]:
+            title = survey_title(survey_of(campaign.survey_version), language, "nb")
+            for _ in range(5):
+                code = new_code()
+                row = SimpleNamespace(language=language, channel=channel)
+                if channel == "telegram":
+                    expected = telegram_invitation_text("Testby kommune", title, code, deep_link(config, code), language)
+                else:
+                    expected = invitation_text("Testby kommune", title, code, language)
+                assert texts.body(row, code) == expected
