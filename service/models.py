@@ -365,3 +365,12 @@ class Answer(Base):
     value: Mapped[object] = mapped_column(JSON)
     # Numeric answers also here, so means are computed in SQL.
     number: Mapped[float | None] = mapped_column()
+
+
+class ResponseCount(Base):
+    """How many responses a campaign has, kept by the pool flush: the results cache's key without a count(*)."""
+
+    __tablename__ = "response_counts"
+    # A plain integer, as on responses: the answer side stands alone.
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    responses: Mapped[int] = mapped_column(Integer, default=0)

@@ -105,17 +105,44 @@ def question_rows(session, campaign_id: int, survey: Survey) -> dict:
     return rows
 
 
-def campaign_results(session, campaign: Campaign, language: str, *, min_cell: int, min_comments: int, unit_scope=None) -> dict:
-    """The protected results of a campaign in `language`; `unit_scope` (unit ids) narrows what is shown."""
+@dataclass(frozen=True)
+class Counted:
+    """A campaign's counted and protected figures before language and unit scope: what the cache keeps."""
+
+    protected: Protected
+    questions: dict
+    texts: list
+
+
+def count_campaign(session, campaign: Campaign, min_cell: int) -> Counted:
+    """The expensive part of the results: every answer counted, the suppression audit run."""
     survey = survey_of(campaign.survey_version)
     protected = protect_campaign(session, campaign, min_cell)
+    rows = question_rows(session, campaign.id, survey)
+    questions = {
+        question.id: question_cells(protected.layout, question, rows[question.id], protected.hidden, min_cell)
+        for question in survey.questions
+    }
+    texts = answer_data.text_answers(session, campaign.id, [q.id for q in survey.questions if q.type == QuestionType.TEXT])
+    return Counted(protected, questions, list(texts))
+
+
+def campaign_results(session, campaign: Campaign, language: str, *, min_cell: int, min_comments: int, unit_scope=None) -> dict:
+    """The protected results of a campaign in `language`; `unit_scope` (unit ids) narrows what is shown."""
+    counted = count_campaign(session, campaign, min_cell)
+    return present(counted, campaign, language, min_cell=min_cell, min_comments=min_comments, unit_scope=unit_scope)
+
+
+def present(counted: Counted, campaign: Campaign, language: str, *, min_cell: int, min_comments: int, unit_scope=None) -> dict:
+    """The results document of `counted` in `language`, narrowed to `unit_scope`."""
+    survey = survey_of(campaign.survey_version)
+    protected = counted.protected
     layout = protected.layout
     visible = [block for block in layout.blocks() if _in_scope(layout, block[0], unit_scope)]
-    rows = question_rows(session, campaign.id, survey)
     words = messages(language)
     questions = []
     for question in survey.questions:
-        values, hidden = question_cells(layout, question, rows[question.id], protected.hidden, min_cell)
+        values, hidden = counted.questions[question.id]
         questions.append({
             "id": question.id,
             "type": question.type.value,
@@ -124,7 +151,6 @@ def campaign_results(session, campaign: Campaign, language: str, *, min_cell: in
             "options": _options(question, language, survey, words),
             "cells": [_cell_json(question, block, values, hidden) for block in visible],
         })
-    texts = answer_data.text_answers(session, campaign.id, [q.id for q in survey.questions if q.type == QuestionType.TEXT])
     return {
         "campaign_id": campaign.id,
         "language": language,
@@ -137,7 +163,7 @@ def campaign_results(session, campaign: Campaign, language: str, *, min_cell: in
             for node, group in visible
         ],
         "questions": questions,
-        "comments": comment_lists(layout, texts, protected.hidden, min_comments, unit_scope),
+        "comments": comment_lists(layout, counted.texts, protected.hidden, min_comments, unit_scope),
     }
 
 

@@ -1,46 +1,149 @@
-"""Protected results computed once per change of the answer side, not once per page view.
+"""Protected results computed once per pool flush, by a worker, not once per page view.
 
 `campaign_results` counts every answer and runs the suppression audit: seconds
 for a large campaign. Its output changes only when the mixing pool writes a
-batch of responses, so it is kept in Redis under the campaign's response
-count: a pool flush changes the count and with it the key, so the next view
-computes afresh. Protection is exactly as strong as without the cache: every
-cached table is the protected table of a real state of the answer side, and
-a reader sees no more states than the pool's batches already show.
+batch of responses, and the pool flush counts those in `response_counts` (one
+primary-key read instead of a count(*) over every response). Two entries per
+campaign live in Redis, each tagged with the response count it was computed at:
+
+- the counted and protected figures (`results.Counted`), the same for every
+  language and unit scope: the seconds-long part;
+- per language, thresholds and unit scope, the encoded JSON document, which
+  the API returns as it is.
+
+A pool flush marks the campaign as warming and queues `warm`, which computes
+both for the new count; meanwhile readers get the previous document. Protection
+is exactly as strong as without the cache: every document is the protected
+table of a real state of the answer side, and a reader sees no more states
+than the pool's batches already show (fewer, while a worker is warming).
 """
+import hashlib
 import json
 import logging
+import pickle
 
-from sqlalchemy import func
 from sqlalchemy import select
 
-from .models import Response
-from .results import campaign_results
+from .models import CampaignUnit
+from .models import RespondentGroup
+from .models import ResponseCount
+from .models import Unit
+from .results import count_campaign
+from .results import present
 
 log = logging.getLogger(__name__)
 
-# Unit renames and the like reach the page within this many seconds at the latest.
-KEEP_SECONDS = 600
+# Keys name everything a table depends on (see `structure`), so entries stay right as long as they live.
+KEEP_SECONDS = 86400
+# A worker computes a 500,000-response table in well under this on a busy machine.
+WARMING_SECONDS = 120
 
 
 def response_count(session, campaign_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(Response).where(Response.campaign_id == campaign_id))
+    """The campaign's responses as the pool flush counted them."""
+    return session.scalar(select(ResponseCount.responses).where(ResponseCount.campaign_id == campaign_id)) or 0
 
 
 def cached_results(session, campaign, language: str, *, min_cell: int, min_comments: int, unit_scope=None) -> dict:
     """campaign_results(...), from Redis when the campaign's responses have not changed since it was computed."""
+    return json.loads(cached_results_json(session, campaign, language, min_cell=min_cell, min_comments=min_comments,
+                                          unit_scope=unit_scope))
+
+
+def cached_results_json(session, campaign, language: str, *, min_cell: int, min_comments: int, unit_scope=None) -> bytes:
+    """The encoded JSON document of campaign_results(...), computed only when the responses changed."""
     runtime = session.info.get("runtime")
+    count = response_count(session, campaign.id)
+    shape = structure(session, campaign)
+    key = document_key(campaign, shape, language, min_cell, min_comments, unit_scope)
+    found, body = _tagged(_get(runtime, key))
+    if found == count:
+        return body
+    if body is not None and _get(runtime, _warming_key(campaign.id)) is not None:
+        # A worker is computing the newer table: the previous real state meanwhile, not a second computation.
+        return body
+    return _store_document(session, runtime, campaign, count, shape, language, min_cell, min_comments, unit_scope)
+
+
+def structure(session, campaign) -> str:
+    """A digest of what the tables depend on besides responses: survey version, units (tree, names), groups."""
+    units = session.execute(
+        select(Unit.id, Unit.parent_id, Unit.name).where(Unit.organisation_id == campaign.organisation_id).order_by(Unit.id)
+    ).all()
+    groups = session.execute(
+        select(RespondentGroup.id, RespondentGroup.name)
+        .where(RespondentGroup.organisation_id == campaign.organisation_id)
+        .order_by(RespondentGroup.id)
+    ).all()
+    own = session.scalars(
+        select(CampaignUnit.unit_id).where(CampaignUnit.campaign_id == campaign.id).order_by(CampaignUnit.unit_id)
+    ).all()
+    described = repr((campaign.survey_version_id, list(own), [tuple(row) for row in units], [tuple(row) for row in groups]))
+    return hashlib.sha256(described.encode()).hexdigest()[:16]
+
+
+def document_key(campaign, shape: str, language: str, min_cell: int, min_comments: int, unit_scope) -> str:
     scope = "all" if unit_scope is None else ",".join(str(unit) for unit in sorted(unit_scope))
-    key = (
-        f"svar:results:{campaign.id}:{response_count(session, campaign.id)}:{campaign.status}:"
-        f"{language}:{min_cell}:{min_comments}:{scope}"
-    )
-    stored = _get(runtime, key)
-    if stored is not None:
-        return json.loads(stored)
-    results = campaign_results(session, campaign, language, min_cell=min_cell, min_comments=min_comments, unit_scope=unit_scope)
-    _set(runtime, key, json.dumps(results))
-    return results
+    return f"svar:results:{campaign.id}:{campaign.status}:{language}:{min_cell}:{min_comments}:{scope}:{shape}"
+
+
+def document_tag(session, campaign, language: str, *, min_cell: int, min_comments: int, unit_scope=None) -> int | None:
+    """The response count of the document a reader gets now, or None if it is not in the cache."""
+    runtime = session.info.get("runtime")
+    key = document_key(campaign, structure(session, campaign), language, min_cell, min_comments, unit_scope)
+    found, _body = _tagged(_get(runtime, key))
+    return found
+
+
+def mark_warming(runtime, campaign_id: int):
+    """Readers keep the previous document until `warm` has computed the new one (or a while has passed)."""
+    _set(runtime, _warming_key(campaign_id), b"1", WARMING_SECONDS)
+
+
+def warm(session, runtime, campaign, languages, *, min_cell: int, min_comments: int):
+    """Compute the counted figures and the organisation-wide document per language for the current count."""
+    count = response_count(session, campaign.id)
+    shape = structure(session, campaign)
+    for language in languages:
+        found, _body = _tagged(_get(runtime, document_key(campaign, shape, language, min_cell, min_comments, None)))
+        if found != count:
+            _store_document(session, runtime, campaign, count, shape, language, min_cell, min_comments, None)
+
+
+def _store_document(session, runtime, campaign, count, shape, language, min_cell, min_comments, unit_scope) -> bytes:
+    key = document_key(campaign, shape, language, min_cell, min_comments, unit_scope)
+    counted = _counted(session, runtime, campaign, count, shape, min_cell)
+    results = present(counted, campaign, language, min_cell=min_cell, min_comments=min_comments, unit_scope=unit_scope)
+    body = json.dumps(results, separators=(",", ":")).encode()
+    _set(runtime, key, _tag(count, body))
+    return body
+
+
+def _counted(session, runtime, campaign, count: int, shape: str, min_cell: int):
+    """results.Counted for `count` responses: from Redis if a reader or worker computed it, else now."""
+    key = f"svar:results-counted:{campaign.id}:{campaign.status}:{min_cell}:{shape}"
+    found, blob = _tagged(_get(runtime, key))
+    if found == count:
+        # Written by this application only; RQ trusts the same Redis with pickled jobs.
+        return pickle.loads(blob)
+    counted = count_campaign(session, campaign, min_cell)
+    _set(runtime, key, _tag(count, pickle.dumps(counted, protocol=pickle.HIGHEST_PROTOCOL)))
+    return counted
+
+
+def _warming_key(campaign_id: int) -> str:
+    return f"svar:results-warming:{campaign_id}"
+
+
+def _tag(count: int, body: bytes) -> bytes:
+    return b"%d\n" % count + body
+
+
+def _tagged(stored) -> tuple[int | None, bytes | None]:
+    if stored is None:
+        return None, None
+    count, _newline, body = stored.partition(b"\n")
+    return int(count), body
 
 
 def _get(runtime, key):
@@ -54,10 +157,10 @@ def _get(runtime, key):
         return None
 
 
-def _set(runtime, key, value):
+def _set(runtime, key, value, seconds: int = KEEP_SECONDS):
     if runtime is None:
         return
     try:
-        runtime.redis.set(key, value, ex=KEEP_SECONDS)
+        runtime.redis.set(key, value, ex=seconds)
     except Exception as exc:
         log.warning("results cache not written: %s", type(exc).__name__)

@@ -9,13 +9,19 @@ import random
 
 from sqlalchemy import delete
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from service import results_cache
 from service import runtime as runtimes
 from service.models import Answer
+from service.models import Campaign
 from service.models import PooledAnswerSet
 from service.models import Response
+from service.models import ResponseCount
 from service.models import random_id
 from service.queue import after_commit
+from service.surveys import survey_of
 
 _shuffle = random.SystemRandom().shuffle
 
@@ -43,7 +49,26 @@ def flush_pool(campaign_id: int, force: bool = False) -> int:
     """Job: write the campaign's pooled sets once there are enough (or all, if forced)."""
     runtime = runtimes.current()
     with runtime.transaction() as session:
-        return write_pooled(session, runtime, campaign_id, minimum=1 if force else runtime.config.mix_batch)
+        written = write_pooled(session, runtime, campaign_id, minimum=1 if force else runtime.config.mix_batch)
+        if written:
+            # Readers keep the previous table until warm_results has computed the new one.
+            results_cache.mark_warming(runtime, campaign_id)
+            after_commit(session, warm_results, campaign_id)
+    return written
+
+
+def warm_results(campaign_id: int):
+    """Job: compute the campaign's protected results for its current responses, so no reader waits for them."""
+    runtime = runtimes.current()
+    config = runtime.config
+    with runtime.transaction() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            return
+        offered = survey_of(campaign.survey_version).languages
+        languages = [language for language in dict.fromkeys([campaign.default_language, *(campaign.languages or [])])
+                     if language in offered]
+        results_cache.warm(session, runtime, campaign, languages, min_cell=config.min_cell, min_comments=config.min_comments)
 
 
 def write_pooled(session, runtime, campaign_id: int, minimum: int) -> int:
@@ -77,7 +102,17 @@ def write_pooled(session, runtime, campaign_id: int, minimum: int) -> int:
             for question_id, value in answers.items()
         )
     session.execute(delete(PooledAnswerSet).where(PooledAnswerSet.id.in_([p.id for p in pooled])))
+    count_responses(session, campaign_id, len(pooled))
     return len(pooled)
+
+
+def count_responses(session, campaign_id: int, added: int):
+    """Add `added` to the campaign's response counter, in the transaction that wrote them."""
+    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(ResponseCount).values(campaign_id=campaign_id, responses=added)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[ResponseCount.campaign_id], set_={"responses": ResponseCount.responses + added},
+    ))
 
 
 def _number(value):

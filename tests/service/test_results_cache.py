@@ -51,3 +51,111 @@ def test_without_redis_the_table_is_computed(runtime, monkeypatch):
     monkeypatch.setattr(runtime.redis, "set", down)
     cached, computed = both(runtime, world)
     assert cached == computed
+
+
+def pool(runtime, world, unit, group, sets):
+    """Answer sets waiting in the pool, not yet written."""
+    from service.models import PooledAnswerSet
+
+    with runtime.transaction() as session:
+        session.add_all(PooledAnswerSet(
+            campaign_id=world.campaign_id, unit_id=world.units[unit], group_id=world.groups[group], language="nb",
+            complete=True, answers_enc=runtime.vault.encrypt_json(answers),
+        ) for answers in sets)
+
+
+def run_warm_jobs(runtime):
+    queue = runtime.queue("default")
+    jobs = [job for job in queue.get_jobs() if job.func_name == "workers.store.warm_results"]
+    for job in jobs:
+        job.func(*job.args)
+        queue.remove(job)
+    return len(jobs)
+
+
+def no_computing(monkeypatch):
+    """Make counting the answers fail: a reader that still gets a table got it from the cache."""
+    import service.results_cache
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a reader counted the answers")
+
+    monkeypatch.setattr(service.results_cache, "count_campaign", refuse)
+
+
+def test_the_pool_flush_keeps_the_response_counter(runtime):
+    from sqlalchemy import func
+    from sqlalchemy import select
+
+    from service.models import Response
+    from service.results_cache import response_count
+    from workers.store import flush_pool
+
+    world = campaign_with_units(runtime)
+    with runtime.session() as session:
+        assert response_count(session, world.campaign_id) == 0
+    pool(runtime, world, "Alna", "Spor 1", [answer_set(overall=4)] * 6)
+    assert flush_pool(world.campaign_id) == 6
+    add_answers(runtime, world, "Bjerke", "Spor 2", [answer_set(overall=3)] * 2)
+    with runtime.session() as session:
+        counted = session.scalar(select(func.count()).select_from(Response).where(Response.campaign_id == world.campaign_id))
+        assert response_count(session, world.campaign_id) == counted == 8
+
+
+def test_the_flush_warms_the_cache_so_readers_compute_nothing(runtime, monkeypatch):
+    from workers.store import flush_pool
+
+    world = campaign_with_units(runtime)
+    pool(runtime, world, "Alna", "Spor 1", [answer_set(overall=4)] * 6)
+    pool(runtime, world, "Bjerke", "Spor 2", [answer_set(overall=5, comment="Fint")] * 6)
+    flush_pool(world.campaign_id)
+    assert run_warm_jobs(runtime) == 1
+    no_computing(monkeypatch)
+    with runtime.session() as session:
+        campaign = session.get(Campaign, world.campaign_id)
+        settings = {"min_cell": 5, "min_comments": 10}
+        everything = cached_results(session, campaign, "nb", **settings)
+        # A coordinator's scope and another language come from the same counted figures.
+        scoped = cached_results(session, campaign, "nb", unit_scope={world.units["Alna"]}, **settings)
+        english = cached_results(session, campaign, "en", **settings)
+    monkeypatch.undo()
+    with runtime.session() as session:
+        campaign = session.get(Campaign, world.campaign_id)
+        assert everything == campaign_results(session, campaign, "nb", **settings)
+        assert scoped == campaign_results(session, campaign, "nb", unit_scope={world.units["Alna"]}, **settings)
+        assert english == campaign_results(session, campaign, "en", **settings)
+
+
+def test_while_a_worker_warms_readers_get_the_previous_table(runtime, monkeypatch):
+    from workers.store import flush_pool
+
+    world = campaign_with_units(runtime)
+    pool(runtime, world, "Alna", "Spor 1", [answer_set(overall=4)] * 6)
+    flush_pool(world.campaign_id)
+    run_warm_jobs(runtime)
+    before, _ = both(runtime, world)
+    pool(runtime, world, "Bjerke", "Spor 2", [answer_set(overall=2)] * 6)
+    flush_pool(world.campaign_id)
+    no_computing(monkeypatch)
+    with runtime.session() as session:
+        meanwhile = cached_results(session, session.get(Campaign, world.campaign_id), "nb", min_cell=5, min_comments=10)
+    assert meanwhile == before
+    monkeypatch.undo()
+    assert run_warm_jobs(runtime) == 1
+    after, computed = both(runtime, world)
+    assert after == computed and after != before
+    overall = next(q for q in after["questions"] if q["id"] == "overall")
+    assert next(c for c in overall["cells"] if c["unit"] == "organisation" and c["group"] == "all")["n"] == 12
+
+
+def test_a_renamed_unit_shows_at_once(runtime):
+    from service.models import Unit
+
+    world = campaign_with_units(runtime)
+    add_answers(runtime, world, "Alna", "Spor 1", [answer_set(overall=4)] * 7)
+    first, _ = both(runtime, world)
+    with runtime.transaction() as session:
+        session.get(Unit, world.units["Alna"]).name = "Alna bydel"
+    renamed, computed = both(runtime, world)
+    assert renamed == computed and renamed != first
+    assert "Alna bydel" in [unit["name"] for unit in renamed["units"]]
