@@ -2,6 +2,7 @@
 from rq import cron
 
 from service.queue import DEFAULT_QUEUE
+from workers.progress_snapshots import refresh_viewed_progress
 from workers.reminders import sweep_reminders
 from workers.schedule import close_due_campaigns
 from workers.schedule import open_due_campaigns
@@ -13,3 +14,5 @@ cron.register(open_due_campaigns, DEFAULT_QUEUE, interval=60)
 cron.register(close_due_campaigns, DEFAULT_QUEUE, interval=60)
 cron.register(sweep_reminders, DEFAULT_QUEUE, interval=60)
 cron.register(purge_receipts, DEFAULT_QUEUE, interval=3600)
+# Progress pages of large campaigns read snapshots at most this old (service/progress_snapshot.py).
+cron.register(refresh_viewed_progress, DEFAULT_QUEUE, interval=30)

@@ -7,12 +7,12 @@ from flask import url_for
 
 from .. import audit
 from .. import campaigns as campaign_service
+from .. import progress_snapshot
 from ..access import restrict_progress
 from ..access import unit_scope
 from ..access import visible_campaigns
 from ..models import Campaign
 from ..models import utcnow
-from ..progress import progress
 from ..surveys import survey_of
 from . import bp
 from .guard import admin_only
@@ -41,7 +41,7 @@ def home():
                     "campaign": campaign,
                     "survey": survey_title(campaign),
                     "units": [unit.name for unit in campaign.units if scope is None or unit.id in scope],
-                    "progress": restrict_progress(progress(session, campaign), scope),
+                    "progress": restrict_progress(progress_snapshot.current(session, campaign, full=False).progress, scope),
                 }
             )
         return render_template("admin/home.html", rows=rows, nav="campaigns", coordinator_without_units=scope == set())

@@ -1,9 +1,12 @@
 """A campaign's progress: the funnel per unit and group, the response rate over time, delivery failures."""
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_time
 from flask import render_template
 
+from .. import progress_snapshot
 from ..access import restrict_progress
 from ..access import unit_scope
-from ..progress import progress
 from ..sampling import TARGET_ANSWERS
 from . import bp
 from . import charts
@@ -11,6 +14,7 @@ from . import timeline
 from .campaigns import survey_title
 from .guard import campaign_or_404
 from .guard import transaction
+from .i18n import current_language
 from .i18n import short_day
 
 # The page asks again this often while the campaign is open.
@@ -22,13 +26,16 @@ def progress_context(session, user, campaign) -> dict:
     """Everything the progress page shows, cut to the units the user may see."""
     scope = unit_scope(session, user)
     zone = campaign.organisation.timezone or "Europe/Oslo"
-    days = timeline.daily_rates(session, campaign, scope, zone)
-    markers = timeline.reminder_markers(session, campaign, scope, zone)
+    # Counted per unit (live, or by a worker for a large campaign), cut to the user's units here.
+    snapshot = progress_snapshot.current(session, campaign)
+    days = timeline.rates(campaign, snapshot.daily, scope, zone)
+    markers = timeline.markers(campaign, snapshot.reminders, scope, zone)
     return {
         "campaign": campaign,
         "survey": survey_title(campaign),
-        "progress": restrict_progress(progress(session, campaign), scope),
-        "failures": timeline.delivery_failures(session, campaign, scope),
+        "progress": restrict_progress(snapshot.progress, scope),
+        "as_of": _moment(snapshot.as_of, zone),
+        "failures": timeline.failures(snapshot.failures, scope),
         "days": days,
         "chart": charts.rate_chart(days, markers, short_day),
         "markers": markers,
@@ -38,6 +45,11 @@ def progress_context(session, user, campaign) -> dict:
         "refresh_seconds": REFRESH_SECONDS,
         "coordinator": scope is not None,
     }
+
+
+def _moment(at, zone: str) -> str | None:
+    """The time of day a snapshot was counted, with seconds, in the organisation's zone."""
+    return None if at is None else format_time(at.astimezone(ZoneInfo(zone)), "medium", locale=current_language())
 
 
 @bp.get("/campaigns/<int:campaign_id>")

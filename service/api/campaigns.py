@@ -10,7 +10,7 @@ from ..models import Campaign
 from ..models import SurveyVersion
 from ..models import utcnow
 from ..preview import campaign_preview as build_preview
-from ..progress import progress
+from .. import progress_snapshot
 from ..surveys import latest
 from ..surveys import survey_of
 from . import bp
@@ -123,7 +123,10 @@ def close_campaign(session, user, campaign_id):
 def campaign_progress(session, user, campaign_id):
     """How far the invitations got, overall and per unit."""
     campaign = find_campaign(session, user, campaign_id)
-    return restrict_progress(progress(session, campaign), unit_scope(session, user))
+    snapshot = progress_snapshot.current(session, campaign, full=False)
+    counted = restrict_progress(snapshot.progress, unit_scope(session, user))
+    # When the figures come from a snapshot of a large campaign: the moment they were counted.
+    return {**counted, "as_of": snapshot.as_of.isoformat() if snapshot.as_of else None}
 
 
 @bp.get("/campaigns/<int:campaign_id>/preview")
