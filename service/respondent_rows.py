@@ -52,6 +52,7 @@ class RowReader:
         self.group_required = len(campaign.groups) > 1
         self.only_group = campaign.groups[0].id if len(campaign.groups) == 1 else None
         self.channels = [channel for channel in ROW_CHANNELS if channel in (campaign.channels or ["sms"])]
+        self._languages_seen: dict[str, str | None] = {}
 
     def __call__(self, row: dict) -> Placement:
         """The placement of `row`, or raise RowError."""
@@ -66,13 +67,19 @@ class RowReader:
         """The row's language as the survey writes it ("FA-af" -> "fa_AF"), or the campaign's."""
         if given in (None, ""):
             return self.campaign.default_language
-        language = normalise(given) if isinstance(given, str) else None
+        language = self._normalised(given) if isinstance(given, str) else None
         if allow_ask and isinstance(given, str) and given.strip().lower() == ASK:
             # Paper codes may leave the choice to the respondent.
             return ASK
         if language not in self.languages:
             raise RowError(f"language is not one of the campaign's: {', '.join(self.languages)}")
         return language
+
+    def _normalised(self, given: str) -> str | None:
+        # An upload repeats a handful of spellings 100,000 times: normalise each once.
+        if given not in self._languages_seen:
+            self._languages_seen[given] = normalise(given)
+        return self._languages_seen[given]
 
     def unit(self, row: dict) -> int:
         given = row.get("unit_id")
