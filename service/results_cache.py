@@ -52,17 +52,22 @@ def cached_results(session, campaign, language: str, *, min_cell: int, min_comme
 
 def cached_results_json(session, campaign, language: str, *, min_cell: int, min_comments: int, unit_scope=None) -> bytes:
     """The encoded JSON document of campaign_results(...), computed only when the responses changed."""
+    return tagged_results(session, campaign, language, min_cell=min_cell, min_comments=min_comments, unit_scope=unit_scope)[1]
+
+
+def tagged_results(session, campaign, language: str, *, min_cell: int, min_comments: int, unit_scope=None) -> tuple[int, bytes]:
+    """(the response count it was computed at, the encoded document)."""
     runtime = session.info.get("runtime")
     count = response_count(session, campaign.id)
     shape = structure(session, campaign)
     key = document_key(campaign, shape, language, min_cell, min_comments, unit_scope)
     found, body = _tagged(_get(runtime, key))
     if found == count:
-        return body
+        return found, body
     if body is not None and _get(runtime, _warming_key(campaign.id)) is not None:
         # A worker is computing the newer table: the previous real state meanwhile, not a second computation.
-        return body
-    return _store_document(session, runtime, campaign, count, shape, language, min_cell, min_comments, unit_scope)
+        return found, body
+    return count, _store_document(session, runtime, campaign, count, shape, language, min_cell, min_comments, unit_scope)
 
 
 def structure(session, campaign) -> str:
@@ -88,10 +93,20 @@ def document_key(campaign, shape: str, language: str, min_cell: int, min_comment
 
 
 def document_tag(session, campaign, language: str, *, min_cell: int, min_comments: int, unit_scope=None) -> int | None:
-    """The response count of the document a reader gets now, or None if it is not in the cache."""
+    """The response count of the document a reader would get now without computing, or None (reads its tag only)."""
     runtime = session.info.get("runtime")
     key = document_key(campaign, structure(session, campaign), language, min_cell, min_comments, unit_scope)
-    found, _body = _tagged(_get(runtime, key))
+    if runtime is None:
+        return None
+    try:
+        head = runtime.redis.getrange(key, 0, 20)
+    except Exception as exc:
+        log.warning("results cache unavailable: %s", type(exc).__name__)
+        return None
+    found, _rest = _tagged(head or None)
+    if found is None or found != response_count(session, campaign.id) and _get(runtime, _warming_key(campaign.id)) is None:
+        # The reader would compute (or wait for) a newer document.
+        return None
     return found
 
 

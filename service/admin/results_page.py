@@ -1,8 +1,13 @@
 """Results with small cells hidden (issue 5b's functions), a run chart across waves, and the exports."""
+import hashlib
+import json
+import logging
+
 from flask import Response
 from flask import abort
 from flask import render_template
 from flask import request
+from markupsafe import Markup
 from sqlalchemy import select
 
 from .. import audit
@@ -11,7 +16,9 @@ from ..exports import answers_csv
 from ..flow_results import flow_results_zip
 from ..models import Campaign
 from ..models import SurveyVersion
-from ..results_cache import cached_results
+from ..results_cache import KEEP_SECONDS
+from ..results_cache import document_tag
+from ..results_cache import tagged_results
 from ..surveys import survey_of
 from . import bp
 from . import charts
@@ -21,6 +28,8 @@ from .guard import campaign_or_404
 from .guard import transaction
 from .i18n import current_language
 from .i18n import day
+
+log = logging.getLogger(__name__)
 
 # Earlier waves shown in the run chart; a decade of yearly surveys fits.
 MAX_WAVES = 12
@@ -34,11 +43,16 @@ def results_language(campaign) -> str:
     return language if language in survey.languages else campaign.default_language
 
 
-def _results(session, user, campaign, config):
-    return cached_results(
+def _results(session, user, campaign, config) -> dict:
+    return _tagged_results(session, user, campaign, config)[1]
+
+
+def _tagged_results(session, user, campaign, config) -> tuple[int, dict]:
+    tag, body = tagged_results(
         session, campaign, results_language(campaign), min_cell=config.min_cell, min_comments=config.min_comments,
         unit_scope=unit_scope(session, user),
     )
+    return tag, json.loads(body)
 
 
 def _rows(data: dict, question: dict) -> list[dict]:
@@ -65,6 +79,15 @@ def _rows(data: dict, question: dict) -> list[dict]:
 
 def waves(session, campaign: Campaign, user, config) -> list[dict]:
     """Earlier launched campaigns of the same survey (by key) in the organisation, oldest first, with this one."""
+    found = []
+    for wave in wave_campaigns(session, campaign):
+        tag, results = _tagged_results(session, user, wave, config)
+        found.append({"campaign": wave, "results": results, "tag": tag})
+    return found
+
+
+def wave_campaigns(session, campaign: Campaign) -> list[Campaign]:
+    """The campaigns of the run chart, oldest first."""
     key = campaign.survey_version.key
     earlier = session.scalars(
         select(Campaign)
@@ -77,7 +100,7 @@ def waves(session, campaign: Campaign, user, config) -> list[dict]:
         .order_by(Campaign.launched_at.desc())
         .limit(MAX_WAVES)
     ).all()
-    return [{"campaign": wave, "results": _results(session, user, wave, config)} for wave in reversed(earlier)]
+    return list(reversed(earlier))
 
 
 def run_charts(wave_results: list[dict], zone: str) -> list[dict]:
@@ -123,19 +146,75 @@ def results(campaign_id):
     with transaction() as (session, user):
         campaign = campaign_or_404(session, user, campaign_id)
         config = session.info["runtime"].config
-        wave_results = waves(session, campaign, user, config) if campaign.launched_at else []
-        data = next((w["results"] for w in wave_results if w["campaign"].id == campaign.id), None)
-        if data is None:
-            data = _results(session, user, campaign, config)
-        zone = campaign.organisation.timezone or "Europe/Oslo"
-        questions = [{"question": q, "rows": _rows(data, q)} for q in data["questions"] if q["type"] != "text"]
-        texts = [q for q in data["questions"] if q["type"] == "text"]
-        unit_names = {unit["key"]: unit["name"] for unit in data["units"]}
+        runtime = session.info["runtime"]
+        shown = wave_campaigns(session, campaign) if campaign.launched_at else []
+        tags = [document_tag(session, wave, results_language(wave), min_cell=config.min_cell, min_comments=config.min_comments,
+                             unit_scope=unit_scope(session, user)) for wave in shown or [campaign]]
+        body = None
+        if None not in tags:
+            signature, _newline, body = (_get(runtime, _page_key(session, user, campaign)) or b"\n").partition(b"\n")
+            if signature != _signature(user, campaign, shown, tags, config).encode():
+                body = None
+        if not body:
+            body = _render_body(session, user, campaign, config, runtime)
         return render_template(
-            "admin/results.html", nav="campaigns", campaign=campaign, survey=survey_title(campaign), data=data,
-            questions=questions, texts=texts, unit_names=unit_names, trends=run_charts(wave_results, zone),
-            waves=[w["campaign"] for w in wave_results], coordinator=user.role != "admin",
+            "admin/results.html", nav="campaigns", campaign=campaign, survey=survey_title(campaign), body=Markup(body.decode()),
         )
+
+
+def _render_body(session, user, campaign, config, runtime) -> bytes:
+    """The page below its tabs, kept under the states of the tables it shows."""
+    wave_results = waves(session, campaign, user, config) if campaign.launched_at else []
+    current = next((w for w in wave_results if w["campaign"].id == campaign.id), None)
+    if current is None:
+        tag, data = _tagged_results(session, user, campaign, config)
+        tags = [tag]
+    else:
+        data, tags = current["results"], [w["tag"] for w in wave_results]
+    zone = campaign.organisation.timezone or "Europe/Oslo"
+    questions = [{"question": q, "rows": _rows(data, q)} for q in data["questions"] if q["type"] != "text"]
+    texts = [q for q in data["questions"] if q["type"] == "text"]
+    unit_names = {unit["key"]: unit["name"] for unit in data["units"]}
+    body = render_template(
+        "admin/_results_body.html", campaign=campaign, data=data, questions=questions, texts=texts, unit_names=unit_names,
+        trends=run_charts(wave_results, zone), coordinator=user.role != "admin",
+    ).encode()
+    signature = _signature(user, campaign, [w["campaign"] for w in wave_results], tags, config)
+    # One entry per reader variant, holding the latest state only.
+    _set(runtime, _page_key(session, user, campaign), signature.encode() + b"\n" + body)
+    return body
+
+
+def _page_key(session, user, campaign) -> str:
+    """One entry per campaign, reader language, role and units."""
+    scope = unit_scope(session, user)
+    described = repr((current_language(), user.role, None if scope is None else sorted(scope)))
+    return f"svar:results-page:{campaign.id}:{hashlib.sha256(described.encode()).hexdigest()[:24]}"
+
+
+def _signature(user, campaign, shown: list, tags: list, config) -> str:
+    """The state the body shows: each table's response count and language, the waves' labels, the campaign's status."""
+    zone = campaign.organisation.timezone or "Europe/Oslo"
+    described = repr((
+        [(wave.id, wave.status, wave.name, wave.launched_at, results_language(wave)) for wave in shown or [campaign]],
+        tags, campaign.status, zone, config.min_cell, config.min_comments,
+    ))
+    return hashlib.sha256(described.encode()).hexdigest()[:24]
+
+
+def _get(runtime, key):
+    try:
+        return runtime.redis.get(key)
+    except Exception as exc:
+        log.warning("results page cache unavailable: %s", type(exc).__name__)
+        return None
+
+
+def _set(runtime, key, body: bytes):
+    try:
+        runtime.redis.set(key, body, ex=KEEP_SECONDS)
+    except Exception as exc:
+        log.warning("results page cache not written: %s", type(exc).__name__)
 
 
 @bp.get("/campaigns/<int:campaign_id>/exports")
