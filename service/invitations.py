@@ -9,7 +9,6 @@ from sqlalchemy import select
 from flows.i18n import messages
 from flows.render import for_phone
 
-from .codes import code_hash
 from .codes import new_code
 from .models import Campaign
 from .models import Invitation
@@ -37,7 +36,9 @@ def fresh_codes(session, vault, count: int) -> list[tuple[str, str]]:
         batch = {}
         while len(batch) < count - len(chosen):
             code = new_code()
-            digest = code_hash(vault, code)
+            # code_hash(vault, code) without normalise_code's Unicode folding: a drawn
+            # code is already canonical once its hyphen is gone (tested).
+            digest = vault.code_hash(code.replace("-", ""))
             if digest not in chosen:
                 batch[digest] = code
         taken = set()

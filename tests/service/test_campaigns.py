@@ -13,6 +13,7 @@ from service import campaigns
 from service import db
 from service.codes import new_code
 from service.invitations import InvitationTexts
+from service.invitations import fresh_codes
 from service.invitations import invitation_text
 from service.invitations import survey_title
 from service.invitations import telegram_invitation_text
@@ -289,3 +290,11 @@ def test_invitation_texts_rendered_once_per_language_read_as_rendered_for_each_c
                 else:
                     expected = invitation_text("Testby kommune", title, code, language)
                 assert texts.body(row, code) == expected
+
+
+def test_fresh_codes_are_stored_as_the_hash_a_typed_code_is_looked_up_by(runtime, world):
+    with runtime.session() as session:
+        pairs = fresh_codes(session, runtime.vault, 2000)
+    assert len({digest for _code, digest in pairs}) == 2000
+    for code, digest in pairs:
+        assert digest == code_hash(runtime.vault, code) == code_hash(runtime.vault, code.lower().replace("-", " "))
