@@ -12,6 +12,7 @@ that, so nothing is lost, only paced a little less evenly.
 """
 import time
 from dataclasses import dataclass
+from dataclasses import field
 
 # KEYS[1] the sender's key; ARGV now, seconds per message, max delay (all seconds), force ("1": admit anyway).
 # Returns "0" when admitted, else the seconds until a message would be.
@@ -47,6 +48,8 @@ class SendRate:
     sender: str
     rate: float
     backlog: float
+    # Registered once: a script object hashes its source, then calls EVALSHA (EVAL once after a Redis restart).
+    _scripts: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -61,14 +64,18 @@ class SendRate:
         """
         now = time.time() if now is None else now
         limit = self.backlog if max_delay is None else max(0.0, min(self.backlog, max_delay))
-        script = self.redis.register_script(GCRA)
         args = [repr(now), repr(1.0 / self.rate), repr(limit), "1" if force else "0"]
-        return float(script(keys=[self.key], args=args))
+        return float(self._script(GCRA)(keys=[self.key], args=args))
 
     def queued_seconds(self, now: float | None = None) -> float:
         """How long the provider needs to send what we handed it."""
         now = time.time() if now is None else now
-        return float(self.redis.register_script(BACKLOG)(keys=[self.key], args=[repr(now)]))
+        return float(self._script(BACKLOG)(keys=[self.key], args=[repr(now)]))
+
+    def _script(self, source: str):
+        if source not in self._scripts:
+            self._scripts[source] = self.redis.register_script(source)
+        return self._scripts[source]
 
 
 def send_rate(runtime, channel: str) -> SendRate | None:
@@ -76,4 +83,7 @@ def send_rate(runtime, channel: str) -> SendRate | None:
     if channel != "sms":
         return None
     config = runtime.config
-    return SendRate(runtime.redis, f"sms:{config.sms_sender}", config.sms_rate_per_second, config.sms_backlog)
+    limiter = SendRate(runtime.redis, f"sms:{config.sms_sender}", config.sms_rate_per_second, config.sms_backlog)
+    # One per sender and setting for the life of the runtime, so its scripts stay registered.
+    cache = runtime.__dict__.setdefault("_send_rates", {})
+    return cache.setdefault((limiter.sender, limiter.rate, limiter.backlog), limiter)

@@ -3,9 +3,13 @@
 A plain `rq worker` imports a job's module in each work horse it forks,
 which for the send job (SQLAlchemy models, the Twilio SDK, PTB) costs about
 a second of CPU per job; a reply is one job. Imported here once, every fork
-inherits the modules. Nothing connects at import time, so no connection is
-shared across the fork.
+inherits the modules. Nothing connects at import time; the send job's
+statements are compiled once before the first fork (workers.send.warm_up)
+and that connection is closed, so no connection is shared across the fork.
 """
+import logging
+
+import twilio.rest.api  # noqa: F401  (the Messages resource: the SDK imports it on first use, 0.1 s)
 from rq.worker import Worker
 
 import service.channels.telegram  # noqa: F401
@@ -14,7 +18,20 @@ import workers.reminders  # noqa: F401
 import workers.schedule  # noqa: F401
 import workers.send  # noqa: F401
 import workers.store  # noqa: F401
+from service import runtime as runtimes
+from workers.send import warm_up
+
+log = logging.getLogger(__name__)
 
 
 class PreloadingWorker(Worker):
     """The forking Worker, started warm."""
+
+    def work(self, *args, **kwargs):
+        try:
+            # The send job's statements, compiled once here instead of in every work horse.
+            warm_up(runtimes.current())
+        except Exception as exc:
+            # A database not up yet costs speed, not sending: the horses compile for themselves.
+            log.warning("send warm-up skipped: %s", type(exc).__name__)
+        return super().work(*args, **kwargs)

@@ -1,13 +1,19 @@
-"""The send job: outbox ids in, messages out through their channel; idempotent, retried by RQ."""
+"""The send job: outbox ids in, messages out through their channel; idempotent, retried by RQ.
+
+One job holds one database connection, and each message costs one short
+transaction: it records the previous message as sent (Twilio accepted it)
+and claims this one. So a worker killed at any point has recorded every
+message the provider confirmed to it, and has claimed at most the one in
+flight: the rest of its batch stays pending.
+"""
 import logging
 import math
 from datetime import datetime
 from datetime import timedelta
 
 from cryptography.fernet import InvalidToken
-from sqlalchemy import or_
-from sqlalchemy import update
 
+from service import db
 from service import optouts
 from service import runtime as runtimes
 from service.channels import channel_for
@@ -24,6 +30,7 @@ from service.queue import SEND_QUEUE
 from service.queue import SEND_RETRY
 from service.queue import after_commit
 from workers import send_gate
+from workers import send_rows
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +65,19 @@ def send_outbox(outbox_ids: list[int], now: datetime | None = None) -> dict:
     runtime = runtimes.current()
     outcomes = {}
     retry_after = None
-    for position, outbox_id in enumerate(outbox_ids):
-        outcomes[outbox_id], retry_after = _send_one(runtime, outbox_id, now)
-        if outcomes[outbox_id] == HELD:
-            # The provider's queue is full: the rest stays pending, untouched,
-            # and the outbox sweeper brings it back as the queue drains.
-            break
-        if outcomes[outbox_id] == DEFERRED:
-            # The provider is throttling or down: the rest of the batch stays
-            # pending for the retry instead of hammering it now.
-            for rest in outbox_ids[position + 1 :]:
-                outcomes[rest] = DEFERRED
-            break
+    with _Job(runtime, now) as job:
+        for position, outbox_id in enumerate(outbox_ids):
+            outcomes[outbox_id], retry_after = job.send(outbox_id)
+            if outcomes[outbox_id] == HELD:
+                # The provider's queue is full: the rest stays pending, untouched,
+                # and the outbox sweeper brings it back as the queue drains.
+                break
+            if outcomes[outbox_id] == DEFERRED:
+                # The provider is throttling or down: the rest of the batch stays
+                # pending for the retry instead of hammering it now.
+                for rest in outbox_ids[position + 1 :]:
+                    outcomes[rest] = DEFERRED
+                break
     deferred = [outbox_id for outbox_id, outcome in outcomes.items() if outcome == DEFERRED]
     summary = {outcome: sum(1 for o in outcomes.values() if o == outcome) for outcome in set(outcomes.values())}
     if deferred and retry_after:
@@ -85,96 +93,139 @@ def send_outbox(outbox_ids: list[int], now: datetime | None = None) -> dict:
 
 def send_one(runtime, outbox_id: int) -> str:
     """Claim, send outside any transaction, then record; returns what happened."""
-    return _send_one(runtime, outbox_id)[0]
+    with _Job(runtime, None) as job:
+        return job.send(outbox_id)[0]
 
 
-def _send_one(runtime, outbox_id: int, now: datetime | None = None) -> tuple[str, float | None]:
-    """What happened, and the provider's retry_after in seconds when it deferred us with one."""
-    claimed = _claim(runtime, outbox_id, now)
-    if isinstance(claimed, str):
-        return claimed, None
-    channel_name, message = claimed
+def _claim(runtime, outbox_id: int, now: datetime | None = None):
+    """Claim one row in its own transaction and stop there: what a worker that dies next leaves behind."""
+    with _Job(runtime, now) as job, job.connection.begin():
+        return job._claim(outbox_id, now or utcnow())
+
+
+def warm_up(runtime):
+    """Run the job's statements once on no rows and close the connection: forked work horses inherit them compiled.
+
+    SQLAlchemy compiles a statement once per engine; a work horse that made
+    its own engine would compile them again for every job. Nothing stays
+    connected, so no connection is shared across the fork.
+    """
+    config = runtime.config
+    engine = db.engine_for(config.database_url, config.db_lock_timeout)
     try:
-        provider_id = channel_for(channel_name, runtime).send(message)
-    except OutcomeUnknown as exc:
-        # Left in "sending": a status callback marks it sent, else the outbox
-        # sweeper sends it again after the grace period.
-        log.warning("outbox %s: no answer from the provider; waiting for its status callback", outbox_id)
-        _touch(runtime, outbox_id, exc)
-        return DEFERRED, None
-    except TemporaryFailure as exc:
-        log.warning("outbox %s deferred: %s", outbox_id, exc.code or type(exc).__name__)
-        _release(runtime, outbox_id, exc)
-        return DEFERRED, exc.retry_after
-    except RecipientOptedOut as exc:
-        log.info("outbox %s: recipient opted out at the provider", outbox_id)
-        _fail(runtime, outbox_id, exc, opted_out_address=message.address)
-        return FAILED, None
-    except PermanentFailure as exc:
-        log.warning("outbox %s failed: %s", outbox_id, exc.code or type(exc).__name__)
-        _fail(runtime, outbox_id, exc)
-        return FAILED, None
-    except Exception as exc:
-        # A bug or an unforeseen client error: keep the row for a later try.
-        log.error("outbox %s: unexpected %s from the %s channel", outbox_id, type(exc).__name__, channel_name)
-        _release(runtime, outbox_id, exc)
-        return DEFERRED, None
-    _mark_sent(runtime, outbox_id, provider_id)
-    return SENT, None
+        with engine.connect() as connection, connection.begin() as transaction:
+            now = utcnow()
+            send_rows.claim(connection, 0, now)
+            send_rows.hold(connection, 0, now, now)
+            send_rows.close(connection, 0, "failed", None, None, now)
+            send_rows.record_sent(connection, 0, "", now)
+            send_rows.record_sent(connection, 0, "", now, invitation_id=0)
+            transaction.rollback()
+    finally:
+        # The pool's connections belong to this process; work horses open their own.
+        engine.dispose()
 
 
-def _claim(runtime, outbox_id, now=None):
-    """pending -> sending in one short transaction; the message to send, or why not."""
-    now = now or utcnow()
-    with runtime.transaction() as session:
-        claimed = session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == outbox_id,
-                OutboxMessage.status == "pending",
-                or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
-            )
-            .values(status="sending", attempts=OutboxMessage.attempts + 1, updated_at=now)
-        ).rowcount
-        if claimed != 1:
+class _Job:
+    """One send job's connection, the campaigns it has looked up, and the send not yet recorded."""
+
+    def __init__(self, runtime, now: datetime | None):
+        self.runtime = runtime
+        self.now = now
+        self.contexts = {}
+        # (outbox id, provider id, moment, invitation id to mark invited): accepted by the provider, recorded with the next claim.
+        self.accepted = None
+        self.connection = None
+
+    def __enter__(self):
+        config = self.runtime.config
+        self.connection = db.engine_for(config.database_url, config.db_lock_timeout).connect()
+        return self
+
+    def __exit__(self, *_exc):
+        try:
+            if self.accepted is not None:
+                # The last message of the job, or one whose next claim failed.
+                with self.connection.begin():
+                    send_rows.record_sent(self.connection, *self.accepted)
+                self.accepted = None
+        finally:
+            self.connection.close()
+
+    def send(self, outbox_id: int) -> tuple[str, float | None]:
+        """What happened, and the provider's retry_after in seconds when it deferred us with one."""
+        with self.connection.begin():
+            if self.accepted is not None:
+                send_rows.record_sent(self.connection, *self.accepted)
+            claimed = self._claim(outbox_id, self.now or utcnow())
+        # Committed: forgotten only now, so a failed claim leaves it for __exit__ to record.
+        self.accepted = None
+        if isinstance(claimed, str):
+            return claimed, None
+        channel_name, message, invited = claimed
+        try:
+            provider_id = channel_for(channel_name, self.runtime).send(message)
+        except OutcomeUnknown as exc:
+            # Left in "sending": a status callback marks it sent, else the outbox
+            # sweeper sends it again after the grace period.
+            log.warning("outbox %s: no answer from the provider; waiting for its status callback", outbox_id)
+            _touch(self.runtime, outbox_id, exc)
+            return DEFERRED, None
+        except TemporaryFailure as exc:
+            log.warning("outbox %s deferred: %s", outbox_id, exc.code or type(exc).__name__)
+            _release(self.runtime, outbox_id, exc)
+            return DEFERRED, exc.retry_after
+        except RecipientOptedOut as exc:
+            log.info("outbox %s: recipient opted out at the provider", outbox_id)
+            _fail(self.runtime, outbox_id, exc, opted_out_address=message.address)
+            return FAILED, None
+        except PermanentFailure as exc:
+            log.warning("outbox %s failed: %s", outbox_id, exc.code or type(exc).__name__)
+            _fail(self.runtime, outbox_id, exc)
+            return FAILED, None
+        except Exception as exc:
+            # A bug or an unforeseen client error: keep the row for a later try.
+            log.error("outbox %s: unexpected %s from the %s channel", outbox_id, type(exc).__name__, channel_name)
+            _release(self.runtime, outbox_id, exc)
+            return DEFERRED, None
+        self.accepted = (outbox_id, provider_id, utcnow(), invited)
+        return SENT, None
+
+    def _claim(self, outbox_id, now):
+        """pending -> sending; the message to send, or why not (the row is settled for that reason)."""
+        row = send_rows.claim(self.connection, outbox_id, now)
+        if row is None:
             # Sent, failed, taken by another worker, or held till later: nothing to do now.
             return SKIPPED
-        row = session.get(OutboxMessage, outbox_id)
         window_closes = None
         if row.kind in UNSOLICITED:
-            verdict = send_gate.check_unsolicited(session, row, now)
+            verdict = send_gate.check_unsolicited(self.connection, row, now, self.contexts)
             if verdict.refused:
-                _close(row, "failed", *verdict.refused, now)
+                send_rows.close(self.connection, outbox_id, "failed", *verdict.refused, now)
                 return FAILED
             if verdict.hold_until:
-                _hold(row, verdict.hold_until, now)
+                send_rows.hold(self.connection, outbox_id, verdict.hold_until, now)
                 return WAITING
             window_closes = verdict.window_closes
         try:
-            address = runtime.vault.decrypt(row.address_enc or "")
+            address = self.runtime.vault.decrypt(row.address_enc or "")
         except (InvalidToken, ValueError):
-            _close(row, "failed", "address", "address missing or not decryptable", now)
+            send_rows.close(self.connection, outbox_id, "failed", "address", "address missing or not decryptable", now)
             return FAILED
         if not row.body:
-            _close(row, "failed", "body", "nothing to send", now)
+            send_rows.close(self.connection, outbox_id, "failed", "body", "nothing to send", now)
             return FAILED
-        options = tuple(dict(option) for option in row.options or ())
-        room = send_gate.pace(runtime, row, now, window_closes)
+        room = send_gate.pace(self.runtime, row, now, window_closes)
         if room is not None:
-            _hold(row, room, now)
+            send_rows.hold(self.connection, outbox_id, room, now)
             return HELD
+        options = tuple(dict(option) for option in row.options or ())
         message = OutgoingMessage(
             address=address, text=row.body, options=options, question_id=row.question_id, kind=row.kind, reference=str(row.id)
         )
-        return row.channel, message
-
-
-def _hold(row, until, now):
-    """Back to pending until `until`: a hold is no attempt, and body and address stay."""
-    row.status = "pending"
-    row.attempts -= 1
-    row.not_before = until
-    row.updated_at = now
+        # An invitation message, once sent, makes its invitation "invited".
+        invited = row.invitation_id if row.kind == "invitation" else None
+        return row.channel, message, invited
 
 
 def _release(runtime, outbox_id, exc):
@@ -200,7 +251,8 @@ def _fail(runtime, outbox_id, exc, opted_out_address=None):
     now = utcnow()
     with runtime.transaction() as session:
         row = session.get(OutboxMessage, outbox_id)
-        _close(row, "failed", exc.code, str(exc), now)
+        for name, value in send_rows.closing("failed", exc.code, str(exc), now).items():
+            setattr(row, name, value)
         invitation = session.get(Invitation, row.invitation_id) if row.invitation_id else None
         if row.kind == "invitation" and invitation is not None and invitation.status in ("created", "invited"):
             invitation.status = "failed"
@@ -216,32 +268,3 @@ def _opt_out(session, runtime, row, invitation, address):
         return
     address_hash = invitation.address_hash if invitation is not None and invitation.address_hash else None
     optouts.opt_out(session, campaign.organisation_id, address_hash or runtime.vault.address_hash(row.channel, address))
-
-
-def _mark_sent(runtime, outbox_id, provider_id):
-    now = utcnow()
-    with runtime.transaction() as session:
-        row = session.get(OutboxMessage, outbox_id)
-        if row.status not in ("pending", "sending"):
-            # Its status callback came first (delivery.py reconciles by ?ref=):
-            # statuses only move forward, so "delivered" stays.
-            row.provider_id = row.provider_id or provider_id
-            return
-        _close(row, "sent", None, None, now)
-        row.provider_id = provider_id
-        row.sent_at = now
-        if row.kind == "invitation" and row.invitation_id:
-            invitation = session.get(Invitation, row.invitation_id)
-            if invitation is not None and invitation.status == "created":
-                invitation.status = "invited"
-                invitation.invited_at = now
-
-
-def _close(row, status, error_code, error_message, now):
-    """Final for this attempt: the body and address are no longer needed, so they go (A4, A5)."""
-    row.status = status
-    row.error_code = error_code
-    row.error_message = error_message[:500] if error_message else None
-    row.body = None
-    row.address_enc = None
-    row.updated_at = now

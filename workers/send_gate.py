@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 
+from sqlalchemy.orm import Session
+
 from service.models import Campaign
-from service.models import Invitation
-from service.models import OptOut
 from service.quiet_hours import is_open
 from service.quiet_hours import window_end
 from service.reminders import CampaignContext
@@ -31,32 +31,38 @@ class Verdict:
     window_closes: datetime | None = None
 
 
-def check_unsolicited(session, row, now: datetime) -> Verdict:
-    """An invitation or reminder: is it still wanted, and may it go now?"""
-    invitation = session.get(Invitation, row.invitation_id) if row.invitation_id else None
-    campaign_id = row.campaign_id or (invitation.campaign_id if invitation is not None else None)
-    campaign = session.get(Campaign, campaign_id) if campaign_id else None
-    if invitation is not None:
-        if invitation.status == "opted_out" or _opted_out(session, campaign, invitation):
+def check_unsolicited(connection, row, now: datetime, contexts: dict) -> Verdict:
+    """An invitation or reminder: is it still wanted, and may it go now?
+
+    `row` is the claimed row with the facts read with the claim (the
+    invitation's status, an opt-out of its address, its campaign's status;
+    see workers/send_rows.py GATE), so they are as fresh as the claim. The
+    campaign's sending window comes from `contexts`, loaded once per
+    campaign and job on `connection`.
+    """
+    if row.invitation_status is not None:
+        if row.invitation_status == "opted_out" or row.opted_out:
             return Verdict(refused=("opted_out", "recipient opted out before sending"))
-        if invitation.status == "completed":
+        if row.invitation_status == "completed":
             return Verdict(refused=("completed", "recipient completed before sending"))
-        if invitation.status not in STILL_WANTED:
-            return Verdict(refused=(invitation.status, f"invitation is {invitation.status}"))
-    if campaign is None:
+        if row.invitation_status not in STILL_WANTED:
+            return Verdict(refused=(row.invitation_status, f"invitation is {row.invitation_status}"))
+    if row.gate_campaign_id is None:
         return Verdict()
-    if campaign.status != "open" or (campaign.closes_at is not None and now >= campaign.closes_at):
+    if row.campaign_status != "open" or (row.closes_at is not None and now >= row.closes_at):
         return Verdict(refused=("campaign_closed", "the campaign closed before sending"))
-    context = CampaignContext.load(session, campaign)
+    context = contexts.get(row.gate_campaign_id)
+    if context is None:
+        context = contexts[row.gate_campaign_id] = _context(connection, row.gate_campaign_id)
     if not is_open(now, context.policy.window, context.tz):
         return Verdict(hold_until=context.next_allowed(now))
     return Verdict(window_closes=window_end(now, context.policy.window, context.tz))
 
 
-def _opted_out(session, campaign, invitation) -> bool:
-    if campaign is None or not invitation.address_hash:
-        return False
-    return session.get(OptOut, (campaign.organisation_id, invitation.address_hash)) is not None
+def _context(connection, campaign_id: int) -> CampaignContext:
+    """The campaign's policy and time zone, read in the job's transaction."""
+    with Session(bind=connection) as session:
+        return CampaignContext.load(session, session.get(Campaign, campaign_id))
 
 
 def pace(runtime, row, now: datetime, window_closes: datetime | None) -> datetime | None:

@@ -1,0 +1,86 @@
+"""What one message costs the send job: one transaction, a handful of statements, one Redis call; counted, not timed."""
+from sqlalchemy import event
+from sqlalchemy import func
+from sqlalchemy import select
+
+from service import db
+from service.models import Invitation
+from service.models import OutboxMessage
+from tests import outbox_rows
+from workers.send import send_outbox
+from workers.send import warm_up
+
+MESSAGES = 12
+# Record the previous message as sent (outbox, invitation), claim this one with the gate's facts (one
+# UPDATE ... RETURNING), and SQLite's BEGIN IMMEDIATE; PostgreSQL's BEGIN is no statement of its own.
+STATEMENTS_PER_MESSAGE = 4
+# Once per job: the campaign's sending window (campaign, organisation, policy) and the last message's record.
+STATEMENTS_PER_JOB = 8
+
+
+def one_campaign(runtime, count=MESSAGES) -> list[int]:
+    """`count` invitations of one campaign, each with its pending invitation message; returns the outbox ids."""
+    with runtime.transaction() as session:
+        campaign = outbox_rows.campaign(session, name="Cost")
+        ids = []
+        for index in range(count):
+            phone = f"+47912000{index:02d}"
+            invitation = outbox_rows.invitation(session, runtime, campaign, phone=phone)
+            ids.append(outbox_rows.outbox(session, runtime, invitation, phone=phone).id)
+    return ids
+
+
+class Counter:
+    """Statements and commits on the test database's engine, Redis commands on the runtime's client."""
+
+    def __init__(self, runtime, monkeypatch):
+        self.statements = self.commits = self.redis = 0
+        self.engine = db.engine_for(runtime.config.database_url, runtime.config.db_lock_timeout)
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "commit", self._commit)
+        command = runtime.redis.execute_command
+
+        def counted(*args, **options):
+            self.redis += 1
+            return command(*args, **options)
+
+        monkeypatch.setattr(runtime.redis, "execute_command", counted)
+
+    def _statement(self, *_args):
+        self.statements += 1
+
+    def _commit(self, *_args):
+        self.commits += 1
+
+    def close(self):
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine, "commit", self._commit)
+
+
+def test_a_message_costs_one_transaction_a_few_statements_and_one_redis_call(send_runtime, twilio_api, monkeypatch):
+    ids = one_campaign(send_runtime)
+    # The pace script is loaded into Redis once per process, not per message.
+    send_outbox(ids[:1])
+    counter = Counter(send_runtime, monkeypatch)
+    try:
+        assert send_outbox(ids[1:]) == {"sent": MESSAGES - 1}
+    finally:
+        counter.close()
+    sent = MESSAGES - 1
+    assert counter.commits == sent + 1
+    assert counter.statements <= STATEMENTS_PER_MESSAGE * sent + STATEMENTS_PER_JOB
+    assert counter.redis == sent
+    with send_runtime.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")) == MESSAGES
+        assert session.scalar(select(func.count()).select_from(Invitation).where(Invitation.status == "invited")) == MESSAGES
+
+
+def test_warm_up_changes_nothing_and_leaves_no_connection_open(send_runtime, twilio_api):
+    ids = one_campaign(send_runtime, count=2)
+    engine = db.engine_for(send_runtime.config.database_url, send_runtime.config.db_lock_timeout)
+    warm_up(send_runtime)
+    assert engine.pool.checkedout() == 0
+    with send_runtime.session() as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(row.status, row.attempts, row.body is not None) for row in rows] == [("pending", 0, True)] * 2
+    assert send_outbox(ids) == {"sent": 2}

@@ -1,0 +1,154 @@
+"""The send job's outbox statements, in SQLAlchemy Core on the job's connection: one statement each.
+
+The job runs them inside its own transactions (see workers/send.py); none
+commits. Rows come back as Core rows with the outbox's column names.
+"""
+from datetime import datetime
+
+from sqlalchemy import bindparam
+from sqlalchemy import exists
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
+
+from service.models import Campaign
+from service.models import Invitation
+from service.models import OptOut
+from service.models import OutboxMessage
+
+# What the job needs of a claimed row.
+CLAIMED = (
+    OutboxMessage.id,
+    OutboxMessage.channel,
+    OutboxMessage.address_enc,
+    OutboxMessage.body,
+    OutboxMessage.options,
+    OutboxMessage.question_id,
+    OutboxMessage.kind,
+    OutboxMessage.campaign_id,
+    OutboxMessage.invitation_id,
+)
+
+
+def _of_invitation(column):
+    return select(column).where(Invitation.id == OutboxMessage.invitation_id).correlate(OutboxMessage).scalar_subquery()
+
+
+# The row's own campaign if it names one, else its invitation's.
+_CAMPAIGN_ID = func.coalesce(OutboxMessage.campaign_id, _of_invitation(Invitation.campaign_id))
+
+
+def _of_campaign(column):
+    return select(column).where(Campaign.id == _CAMPAIGN_ID).correlate(OutboxMessage).scalar_subquery()
+
+
+# What the send gate checks of an invitation or reminder, read with the claim (see workers/send_gate.py).
+GATE = (
+    _of_invitation(Invitation.status).label("invitation_status"),
+    exists()
+    .where(
+        OptOut.organisation_id == _of_campaign(Campaign.organisation_id),
+        OptOut.address_hash == _of_invitation(Invitation.address_hash),
+    )
+    .correlate(OutboxMessage)
+    .label("opted_out"),
+    _of_campaign(Campaign.id).label("gate_campaign_id"),
+    _of_campaign(Campaign.status).label("campaign_status"),
+    _of_campaign(Campaign.closes_at).label("closes_at"),
+)
+# Rows a send may still be recorded on: the sweeper may have put a claimed row back to pending meanwhile.
+UNRECORDED = ("pending", "sending")
+
+
+# Built once: a statement made per message costs more CPU than running it.
+_CLAIM = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id == bindparam("outbox_id"),
+        OutboxMessage.status == "pending",
+        or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= bindparam("now")),
+    )
+    .values(status="sending", attempts=OutboxMessage.attempts + 1, updated_at=bindparam("now"))
+    .returning(*CLAIMED, *GATE)
+)
+_HOLD = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("outbox_id"))
+    .values(status="pending", attempts=OutboxMessage.attempts - 1, not_before=bindparam("until"), updated_at=bindparam("now"))
+)
+_CLOSE = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("outbox_id"))
+    .values(
+        status=bindparam("status"),
+        error_code=bindparam("error_code"),
+        error_message=bindparam("error_message"),
+        body=None,
+        address_enc=None,
+        updated_at=bindparam("now"),
+    )
+)
+_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("outbox_id"), OutboxMessage.status.in_(UNRECORDED))
+    .values(
+        status="sent",
+        error_code=None,
+        error_message=None,
+        body=None,
+        address_enc=None,
+        provider_id=bindparam("provider_id"),
+        sent_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+)
+# Its status callback came first (delivery.py reconciles by ?ref=): statuses only move forward, so "delivered" stays.
+_SENT_LATE = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("outbox_id"))
+    .values(provider_id=func.coalesce(OutboxMessage.provider_id, bindparam("provider_id")))
+)
+_INVITED = (
+    update(Invitation)
+    .where(Invitation.id == bindparam("invitation_id"), Invitation.status == "created")
+    .values(status="invited", invited_at=bindparam("now"))
+)
+
+
+def claim(connection, outbox_id: int, now: datetime):
+    """pending -> sending if the row is due; the claimed row with the gate's facts, or None if it is not ours to send."""
+    return connection.execute(_CLAIM, {"outbox_id": outbox_id, "now": now}).first()
+
+
+def hold(connection, outbox_id: int, until: datetime, now: datetime):
+    """Back to pending until `until`: a hold is no attempt, and body and address stay."""
+    connection.execute(_HOLD, {"outbox_id": outbox_id, "until": until, "now": now})
+
+
+def close(connection, outbox_id: int, status: str, error_code: str | None, error_message: str | None, now: datetime):
+    """Final for this attempt, without asking the provider (refused by the gate, nothing to send)."""
+    values = closing(status, error_code, error_message, now)
+    connection.execute(_CLOSE, {"outbox_id": outbox_id, "status": status, "error_code": error_code,
+                                "error_message": values["error_message"], "now": now})
+
+
+def closing(status: str, error_code: str | None, error_message: str | None, now: datetime) -> dict:
+    """The columns of a row final for this attempt: the body and address are no longer needed, so they go (A4, A5)."""
+    return {
+        "status": status,
+        "error_code": error_code,
+        "error_message": error_message[:500] if error_message else None,
+        "body": None,
+        "address_enc": None,
+        "updated_at": now,
+    }
+
+
+def record_sent(connection, outbox_id: int, provider_id: str, now: datetime, invitation_id: int | None = None):
+    """The provider accepted the message: sent and erased; `invitation_id`, if given, invited."""
+    parameters = {"outbox_id": outbox_id, "provider_id": provider_id, "now": now}
+    if connection.execute(_SENT, parameters).rowcount != 1:
+        connection.execute(_SENT_LATE, parameters)
+    elif invitation_id is not None:
+        connection.execute(_INVITED, {"invitation_id": invitation_id, "now": now})
