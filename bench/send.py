@@ -4,13 +4,16 @@
     .venv/bin/python bench/send.py --quick    # 1 worker, a few hundred messages: the smoke test
 
 Invitation rows (the launch wave: each passes the send gate and the Redis
-pace) are queued `send_batch` ids per job, as the launch queues them, and
-`rq worker send --burst` drains them. The baseline is the same double
+pace) are queued `send_batch` ids per job, as the launch queues them, to
+`rq worker send -w workers.rq_worker.PreloadingWorker` processes (as the
+Procfile starts them) that are already listening; the time runs from the
+enqueue until no row is pending. The baseline is the same double
 answering a plain loop of HTTP posts from one process (`requests`, one
 session), the most a sender could do with no database at all.
 Environment: BENCH_MESSAGES (default 6000), SVAR_SEND_BATCH (default 50).
 """
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -22,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil  # noqa: E402
 import requests  # noqa: E402
+from rq import Worker  # noqa: E402
 from sqlalchemy import func  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 from sqlalchemy import select  # noqa: E402
@@ -31,8 +35,10 @@ from service import db  # noqa: E402
 from service.models import Invitation  # noqa: E402
 from service.models import OutboxMessage  # noqa: E402
 from service.models import utcnow  # noqa: E402
+from service import runtime as runtimes  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
 from tests.doubles.twilio_api import TwilioApiDouble  # noqa: E402
+from workers.schedule import sweep_outbox  # noqa: E402
 from workers.send import enqueue_send  # noqa: E402
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", 300 if common.QUICK else 6000))
@@ -77,12 +83,13 @@ def pending(runtime, ids) -> int:
 
 
 class Workers:
-    """`rq worker send --burst` processes, and the largest resident memory seen in their trees."""
+    """`rq worker send` processes as the Procfile starts them (burst: until the queue is empty), and their peak memory."""
 
-    def __init__(self, count: int, environment: dict, redis_url: str):
+    def __init__(self, count: int, environment: dict, redis_url: str, burst: bool = True):
+        command = [str(common.ROOT / ".venv/bin/rq"), "worker", "send", "-w", "workers.rq_worker.PreloadingWorker",
+                   "--url", redis_url, "--logging_level", "WARNING"] + (["--burst"] if burst else [])
         self.processes = [
-            subprocess.Popen([str(common.ROOT / ".venv/bin/rq"), "worker", "send", "--burst", "--url", redis_url, "--logging_level", "WARNING"],
-                             cwd=common.ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            subprocess.Popen(command, cwd=common.ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             for _ in range(count)
         ]
         self.peak_rss = 0.0
@@ -108,16 +115,30 @@ class Workers:
         if failures:
             raise SystemExit("rq worker failed:\n" + failures[0])
 
+    def stop(self):
+        """A warm shutdown: each worker finishes its job and exits."""
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        self.wait(timeout=60)
+
 
 def drain(runtime, config, redis_url, workers: int, count: int) -> dict:
+    """Workers started and listening first (their start-up is not the send path), then the rows queued and timed till sent."""
     ids = queue_invitations(runtime, count)
     runtime.redis.flushdb()
-    enqueue(runtime, ids)
-    started = time.perf_counter()
-    pool = Workers(workers, common.config_environment(config), redis_url)
-    pool.wait(timeout=600)
-    elapsed = time.perf_counter() - started
-    left = pending(runtime, ids)
+    pool = Workers(workers, common.config_environment(config), redis_url, burst=False)
+    try:
+        common.wait_for(lambda: Worker.count(connection=runtime.redis) == workers, "the rq workers", seconds=120)
+        started = time.perf_counter()
+        enqueue(runtime, ids)
+        deadline = time.monotonic() + 600
+        left = count
+        while left and time.monotonic() < deadline:
+            time.sleep(0.05)
+            left = pending(runtime, ids)
+        elapsed = time.perf_counter() - started
+    finally:
+        pool.stop()
     return {"sent": count - left, "left": left, "rate": (count - left) / elapsed, "seconds": elapsed, "rss": pool.peak_rss}
 
 
@@ -132,26 +153,31 @@ def baseline(double_url: str, count: int) -> float:
 
 
 def pacing(runtime, config, redis_url) -> dict:
-    """Two workers, a provider rate of PACE_RATE and a one-second backlog; held rows come back when due."""
+    """Two workers, a provider rate of PACE_RATE and a one-second backlog; the outbox sweeper every 200 ms.
+
+    Workers run as in production (started once, not --burst); the outbox
+    sweeper, which production runs every minute against a backlog of ten
+    minutes, runs here every 200 ms with a grace of 200 ms, so held rows and
+    the rest of their batches come back as the one-second backlog drains.
+    """
     paced = common.bench_config(config.database_url, redis_url, twilio_api_base_url=config.twilio_api_base_url,
-                                sms_rate=PACE_RATE, sms_backlog=1.0, send_batch=BATCH)
+                                sms_rate=PACE_RATE, sms_backlog=1.0, send_batch=BATCH, pending_grace=0.2)
     count = int(PACE_RATE * (PACE_SECONDS + 2))
     ids = queue_invitations(runtime, count)
     runtime.redis.flushdb()
-    started = utcnow()
-    enqueue(runtime, ids)
-    environment = common.config_environment(paced)
-    deadline = time.monotonic() + PACE_SECONDS + 30
-    while pending(runtime, ids) and time.monotonic() < deadline:
-        # The outbox sweeper's part, every 200 ms instead of every minute: held rows whose time came.
-        with runtime.transaction() as session:
-            due = session.scalars(select(OutboxMessage.id).where(
-                OutboxMessage.id.in_(ids), OutboxMessage.status == "pending",
-                OutboxMessage.not_before.is_not(None), OutboxMessage.not_before <= utcnow())).all()
-            if due:
-                enqueue_send(session, list(due))
-        Workers(2, environment, redis_url).wait(timeout=60)
-        time.sleep(0.2)
+    runtimes.install(Runtime(paced))
+    pool = Workers(2, common.config_environment(paced), redis_url, burst=False)
+    try:
+        common.wait_for(lambda: Worker.count(connection=runtime.redis) == 2, "the rq workers", seconds=120)
+        started = utcnow()
+        enqueue(runtime, ids)
+        deadline = time.monotonic() + PACE_SECONDS + 30
+        while pending(runtime, ids) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            sweep_outbox()
+    finally:
+        pool.stop()
+        runtimes.install(None)
     with runtime.session() as session:
         times = sorted(session.scalars(select(OutboxMessage.sent_at).where(OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_not(None))))
     # The first second's backlog goes at once; the pace shows after it.

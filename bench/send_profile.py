@@ -1,0 +1,131 @@
+"""The send job's cost per message, in process: SQL statements, commits, Redis calls and CPU, with no timing noise.
+
+    .venv/bin/python bench/send_profile.py            # SQLite and PostgreSQL, 1,000 invitations each
+    .venv/bin/python bench/send_profile.py --quick    # SQLite, 200 invitations
+    .venv/bin/python bench/send_profile.py --cprofile # and the top of a cProfile of the SQLite run
+
+`send_outbox` runs in this process over invitation rows against the Twilio
+double (in a thread), with a real redis-server pacing at a rate that never
+holds. Statements and commits are counted with SQLAlchemy events, Redis
+calls with a counting connection, CPU with `time.thread_time` of the sending
+thread (the double's threads are not counted): figures that do not depend on
+how busy the machine is.
+Environment: BENCH_MESSAGES (default 1000), SVAR_SEND_BATCH (default 50).
+"""
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from redis import Redis  # noqa: E402
+from sqlalchemy import event  # noqa: E402
+from sqlalchemy import func  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+
+from bench import common  # noqa: E402
+from bench.send import queue_invitations  # noqa: E402
+from service import db  # noqa: E402
+from service import runtime as runtimes  # noqa: E402
+from service.models import OutboxMessage  # noqa: E402
+from service.runtime import Runtime  # noqa: E402
+from tests.doubles.twilio_api import TwilioApiDouble  # noqa: E402
+from workers.send import send_outbox  # noqa: E402
+
+MESSAGES = int(os.environ.get("BENCH_MESSAGES", 200 if common.QUICK else 1000))
+BATCH = int(os.environ.get("SVAR_SEND_BATCH", 50))
+PROFILE = "--cprofile" in sys.argv
+
+
+class CountingRedis(Redis):
+    """A Redis client that counts the commands it sends (a pipeline counts once)."""
+
+    calls = 0
+
+    def execute_command(self, *args, **options):
+        CountingRedis.calls += 1
+        return super().execute_command(*args, **options)
+
+
+class Counts:
+    """Statements and commits on every engine of this process."""
+
+    def __init__(self):
+        self.statements = 0
+        self.commits = 0
+        event.listen(Engine, "before_cursor_execute", self._statement)
+        event.listen(Engine, "commit", self._commit)
+
+    def _statement(self, *_args):
+        self.statements += 1
+
+    def _commit(self, *_args):
+        self.commits += 1
+
+
+def run(backend: str, folder: str, redis_url: str, double_url: str, counts: Counts) -> dict:
+    url = common.fresh_database(backend, folder, name="profile")
+    config = common.bench_config(url, redis_url, twilio_api_base_url=double_url, sms_rate=1e6, send_batch=BATCH)
+    runtime = Runtime(config, redis=CountingRedis.from_url(redis_url))
+    runtimes.install(runtime)
+    ids = queue_invitations(runtime, MESSAGES)
+    batches = [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
+    # One batch first: connections, the SDK client and compiled statements warm, as in a worker.
+    send_outbox(batches[0])
+    statements, commits, redis_calls = counts.statements, counts.commits, CountingRedis.calls
+    profiler = cProfile.Profile() if PROFILE else None
+    cpu, wall = time.thread_time(), time.perf_counter()
+    if profiler:
+        profiler.enable()
+    for batch in batches[1:]:
+        send_outbox(batch)
+    if profiler:
+        profiler.disable()
+    cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
+    sent = sum(len(batch) for batch in batches[1:])
+    with runtime.session() as session:
+        left = session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != "sent"))
+    runtimes.install(None)
+    if profiler:
+        print(f"-- cProfile, {backend}, top 25 by cumulative time")
+        stats = pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative"))
+        stats.print_stats(int(os.environ.get("BENCH_TOP", 25)))
+        if os.environ.get("BENCH_CALLERS"):
+            stats.print_callers(os.environ["BENCH_CALLERS"])
+    return {
+        "backend": backend,
+        "sent": sent,
+        "left": left,
+        "statements": (counts.statements - statements) / sent,
+        "commits": (counts.commits - commits) / sent,
+        "redis": (CountingRedis.calls - redis_calls) / sent,
+        "cpu_ms": cpu * 1000 / sent,
+        "rate": sent / wall,
+    }
+
+
+def main():
+    common.print_machine()
+    print(f"{MESSAGES} invitations, {BATCH} per job, send_outbox in process (the first job is a warm-up)")
+    counts = Counts()
+    rows = []
+    with tempfile.TemporaryDirectory() as folder, common.redis_server() as redis_url:
+        double = TwilioApiDouble().start()
+        try:
+            for backend in (["sqlite"] if common.QUICK else common.backends()):
+                figures = run(backend, folder, redis_url, double.url, counts)
+                rows.append([figures["backend"], figures["sent"], figures["left"], f"{figures['statements']:.1f}",
+                             f"{figures['commits']:.2f}", f"{figures['redis']:.1f}", f"{figures['cpu_ms']:.2f}", figures["rate"]])
+                db.dispose_all()
+        finally:
+            double.stop()
+    common.table(["database", "sent", "left", "statements/msg", "commits/msg", "redis calls/msg", "CPU ms/msg (sender)", "sends/s (in process)"], rows)
+
+
+if __name__ == "__main__":
+    main()
