@@ -9,7 +9,9 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
+from datetime import datetime
 from datetime import timedelta
+from datetime import timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -238,6 +240,57 @@ def bulk_invitations(runtime, campaign_id: int, phones: list[str] | None = None,
             })
         with engine.begin() as connection:
             connection.execute(insert(Invitation), rows)
+
+
+def fast_invitations(runtime, campaign_id: int, count: int, chunk: int = 50_000, **columns):
+    """bulk_invitations' rows for `count` stand-ins, written below SQLAlchemy: COPY on PostgreSQL, the driver's executemany on SQLite.
+
+    For building large databases only. Values pass through each column type's own
+    bind processor (once per distinct value), so the rows are what SQLAlchemy would write.
+    """
+    units = unit_ids(runtime, campaign_id)
+    engine = db.engine_for(runtime.config.database_url)
+    table = Invitation.__table__
+    columns = {"created_at": datetime.now(timezone.utc), **columns}
+    names = ["campaign_id", "unit_id", "channel", "language", "code_hash", "address_enc", "address_hash", "status", "reminder_count", *columns]
+    processors = [table.c[name].type.dialect_impl(engine.dialect).bind_processor(engine.dialect) for name in names]
+    shared_address = runtime.vault.encrypt("+4791000000")
+    prefix = secrets.token_hex(4)
+    seen: list[dict] = [{} for _ in names]
+
+    def processed(position, value):
+        processor, known = processors[position], seen[position]
+        if processor is None:
+            return value
+        if value in known:
+            return known[value]
+        result = processor(value)
+        if len(known) < 1024:
+            # Most columns repeat a few values; a unique one per row is not worth keeping.
+            known[value] = result
+        return result
+
+    def row(index):
+        values = [campaign_id, units[index % len(units)], "sms", "nb", f"{prefix}{index:012d}", shared_address,
+                  f"{prefix}-{index:012d}", "invited", 0, *(value(index) if callable(value) else value for value in columns.values())]
+        return tuple(processed(position, value) for position, value in enumerate(values))
+
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        for start in range(0, count, chunk):
+            rows = [row(index) for index in range(start, min(count, start + chunk))]
+            if engine.dialect.name == "postgresql":
+                with cursor.copy(f"COPY invitations ({', '.join(names)}) FROM STDIN") as copy:
+                    for values in rows:
+                        copy.write_row(values)
+            else:
+                # The engine's connections leave transactions to SQLAlchemy (autocommit): one per chunk here.
+                cursor.execute("BEGIN")
+                cursor.executemany(f"INSERT INTO invitations ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})", rows)
+            connection.commit()
+    finally:
+        connection.close()
 
 
 def analyse(url: str):
