@@ -40,16 +40,16 @@ def run(backend: str, folder: str, redis_url: str) -> list:
     runtime.redis.flushdb()
     campaign_id, token = draft(runtime)
     body = csv_body(ROWS)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     response = app.test_client().post(
         f"/api/v1/campaigns/{campaign_id}/respondents",
         headers={"Authorization": f"Bearer {token}"}, data=body, content_type="text/csv",
     )
-    uploaded = time.perf_counter()
+    uploaded, cpu_uploaded = time.perf_counter(), time.process_time()
     assert response.status_code == 207, response.get_json()
     with runtime.transaction() as session:
         campaigns.launch(session, runtime, session.get(Campaign, campaign_id), utcnow())
-    launched = time.perf_counter()
+    launched, cpu_launched = time.perf_counter(), time.process_time()
     with runtime.session() as session:
         queued = session.scalar(select(func.count()).select_from(OutboxMessage))
     jobs = runtime.queue(SEND_QUEUE).count
@@ -59,7 +59,9 @@ def run(backend: str, folder: str, redis_url: str) -> list:
     common.bulk_invitations(runtime, other, count=response.get_json()["added"], chunk=ROWS)
     floor = time.perf_counter() - floor_started
     total = launched - started
-    return [backend, ROWS, response.get_json()["added"], queued, jobs, uploaded - started, launched - uploaded, total, floor, f"{total / floor:.0f}x"]
+    # This process's CPU time as well: on a busy machine wall time mostly measures the others.
+    return [backend, ROWS, response.get_json()["added"], queued, jobs, uploaded - started, cpu_uploaded - cpu_started,
+            launched - uploaded, cpu_launched - cpu_uploaded, total, floor, f"{total / floor:.0f}x"]
 
 
 def main():
@@ -68,7 +70,8 @@ def main():
     with tempfile.TemporaryDirectory() as folder, common.redis_server() as redis_url:
         for backend in (["sqlite"] if common.QUICK else common.backends()):
             rows.append(run(backend, folder, redis_url))
-    common.table(["database", "CSV rows", "added", "outbox rows", "send jobs", "upload s", "launch s", "total s", "bare insert s", "of baseline"], rows)
+    common.table(["database", "CSV rows", "added", "outbox rows", "send jobs", "upload s", "upload CPU s", "launch s", "launch CPU s",
+                  "total s", "bare insert s", "of baseline"], rows)
     print("target: 100,000 rows from CSV to queued invitations in 15 s or less")
 
 

@@ -73,14 +73,14 @@ def run(backend: str, folder: str, redis_url: str) -> list:
     now = utcnow()
     generated = build(runtime, now)
     floor = baseline(runtime, now)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     written = sweep_reminders(now)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     with runtime.session() as session:
         records = session.scalar(select(func.count()).select_from(ReminderSend))
         rows = session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "reminder"))
     jobs = runtime.queue(SEND_QUEUE).count
-    return [backend, TOTAL, DUE, written, records, rows, jobs, generated, elapsed, floor, f"{elapsed / floor:.0f}x"]
+    return [backend, TOTAL, DUE, written, records, rows, jobs, generated, elapsed, cpu, floor, f"{elapsed / floor:.0f}x"]
 
 
 def main():
@@ -90,7 +90,7 @@ def main():
         for backend in (["sqlite"] if common.QUICK else common.backends()):
             rows.append(run(backend, folder, redis_url))
     common.table(["database", "invitations", "due", "written", "reminder rows", "outbox rows", "send jobs",
-                  "generate s", "sweep s", "baseline s", "of baseline"], rows)
+                  "generate s", "sweep s", "sweep CPU s", "baseline s", "of baseline"], rows)
     print("target: 10,000 due of 1,000,000 found, written and queued in 2 s or less")
 
 
