@@ -23,7 +23,9 @@ import logging
 import pickle
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from .models import Campaign
 from .models import CampaignUnit
 from .models import RespondentGroup
 from .models import ResponseCount
@@ -141,9 +143,27 @@ def _counted(session, runtime, campaign, count: int, shape: str, min_cell: int):
     if found == count:
         # Written by this application only; RQ trusts the same Redis with pickled jobs.
         return pickle.loads(blob)
-    counted = count_campaign(session, campaign, min_cell)
+    count, counted = _count_in_one_snapshot(session, campaign, min_cell)
     _set(runtime, key, _tag(count, pickle.dumps(counted, protocol=pickle.HIGHEST_PROTOCOL)))
     return counted
+
+
+def _count_in_one_snapshot(session, campaign, min_cell: int):
+    """(response count, count_campaign(...)) read from one state of the answer side.
+
+    count_campaign runs several statements. Under PostgreSQL's READ COMMITTED
+    a pool flush committing between them would mix two states in one table,
+    whose cells then disagree with the equations suppression was checked
+    against; REPEATABLE READ gives every statement the same snapshot. SQLite's
+    read transaction already sees one snapshot.
+    """
+    if session.bind.dialect.name != "postgresql":
+        return response_count(session, campaign.id), count_campaign(session, campaign, min_cell)
+    engine = session.bind.engine if hasattr(session.bind, "engine") else session.bind
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+        with Session(bind=connection) as snapshot:
+            snapshot.info.update(session.info)
+            return response_count(snapshot, campaign.id), count_campaign(snapshot, snapshot.get(Campaign, campaign.id), min_cell)
 
 
 def _warming_key(campaign_id: int) -> str:

@@ -159,3 +159,31 @@ def test_a_renamed_unit_shows_at_once(runtime):
     renamed, computed = both(runtime, world)
     assert renamed == computed and renamed != first
     assert "Alna bydel" in [unit["name"] for unit in renamed["units"]]
+
+
+def test_a_flush_during_the_count_does_not_mix_two_states_in_one_table(runtime, monkeypatch):
+    import pytest
+
+    import service.results
+    from workers.store import flush_pool
+
+    if runtime.config.database_url.startswith("sqlite"):
+        pytest.skip("SQLite: every transaction holds the write lock, so no flush can land mid-count")
+    world = campaign_with_units(runtime)
+    pool(runtime, world, "Alna", "Spor 1", [answer_set(overall=4)] * 6)
+    flush_pool(world.campaign_id)
+    before, _ = both(runtime, world)
+    runtime.redis.flushall()
+    pool(runtime, world, "Alna", "Spor 1", [answer_set(overall=2)] * 6)
+    question_rows = service.results.question_rows
+
+    def flush_first(*args, **kwargs):
+        # The respondents were counted; now the pool writes, then the answers are counted.
+        monkeypatch.setattr(service.results, "question_rows", question_rows)
+        flush_pool(world.campaign_id)
+        return question_rows(*args, **kwargs)
+
+    monkeypatch.setattr(service.results, "question_rows", flush_first)
+    with runtime.session() as session:
+        during = cached_results(session, session.get(Campaign, world.campaign_id), "nb", min_cell=5, min_comments=10)
+    assert during == before
