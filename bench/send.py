@@ -115,6 +115,14 @@ class Workers:
         if failures:
             raise SystemExit("rq worker failed:\n" + failures[0])
 
+    def cpu_seconds(self) -> float:
+        """CPU time of the workers so far, their finished work horses included (a load-independent figure)."""
+        total = 0.0
+        for process in self.processes:
+            times = psutil.Process(process.pid).cpu_times()
+            total += times.user + times.system + times.children_user + times.children_system
+        return total
+
     def stop(self):
         """A warm shutdown: each worker finishes its job and exits."""
         for process in self.processes:
@@ -129,6 +137,7 @@ def drain(runtime, config, redis_url, workers: int, count: int) -> dict:
     pool = Workers(workers, common.config_environment(config), redis_url, burst=False)
     try:
         common.wait_for(lambda: Worker.count(connection=runtime.redis) == workers, "the rq workers", seconds=120)
+        cpu = pool.cpu_seconds()
         started = time.perf_counter()
         enqueue(runtime, ids)
         deadline = time.monotonic() + 600
@@ -137,9 +146,14 @@ def drain(runtime, config, redis_url, workers: int, count: int) -> dict:
             time.sleep(0.05)
             left = pending(runtime, ids)
         elapsed = time.perf_counter() - started
+        # The last work horse may still be exiting: its CPU counts once it is reaped.
+        time.sleep(0.5)
+        cpu = pool.cpu_seconds() - cpu
     finally:
         pool.stop()
-    return {"sent": count - left, "left": left, "rate": (count - left) / elapsed, "seconds": elapsed, "rss": pool.peak_rss}
+    sent = count - left
+    return {"sent": sent, "left": left, "rate": sent / elapsed, "seconds": elapsed, "rss": pool.peak_rss,
+            "cpu_ms": cpu * 1000 / max(1, sent)}
 
 
 def baseline(double_url: str, count: int) -> float:
@@ -188,7 +202,7 @@ def pacing(runtime, config, redis_url) -> dict:
 
 def main():
     common.print_machine()
-    print(f"{MESSAGES} invitations per run, {BATCH} per job, rq worker --burst (forking)")
+    print(f"{MESSAGES} invitations per run, {BATCH} per job, rq worker -w workers.rq_worker.PreloadingWorker (forking)")
     rows = []
     with tempfile.TemporaryDirectory() as folder, common.redis_server() as redis_url:
         double = TwilioApiDouble().start()
@@ -201,13 +215,13 @@ def main():
                 for workers in WORKERS:
                     figures = drain(runtime, config, redis_url, workers, MESSAGES)
                     rows.append([backend, workers, figures["sent"], figures["seconds"], figures["rate"],
-                                 f"{figures['rate'] / ceiling:.0%}", figures["rss"]])
+                                 f"{figures['rate'] / ceiling:.0%}", f"{figures['cpu_ms']:.1f}", figures["rss"]])
                 if backend == "sqlite":
                     paced = pacing(runtime, config, redis_url)
         finally:
             double.stop()
     print(f"baseline: one process posting to the double with no database: {ceiling:,.0f} posts/s")
-    common.table(["database", "workers", "sent", "seconds", "sends/s", "of baseline", "peak RSS MB"], rows)
+    common.table(["database", "workers", "sent", "seconds", "sends/s", "of baseline", "worker CPU ms/msg", "peak RSS MB"], rows)
     error = paced["measured"] / paced["configured"] - 1
     print(f"pacing: configured {paced['configured']:g} SMS/s, measured {paced['measured']:.1f} SMS/s after the backlog "
           f"({error:+.1%}; {paced['sent']} of {paced['of']} sent)")
