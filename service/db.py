@@ -8,18 +8,22 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
+from . import sqlite_writer
+
 
 # Seconds SQLite waits for another writer's lock when no timeout is given.
 SQLITE_BUSY_TIMEOUT = 10.0
 
 
-def _sqlite_pragmas(engine, busy_timeout: float):
-    """WAL for concurrent readers; BEGIN IMMEDIATE so one writer at a time holds the lock."""
+def _sqlite_pragmas(engine, busy_timeout: float, database: str | None):
+    """WAL for concurrent readers; BEGIN IMMEDIATE so one writer at a time holds the lock, queued in the kernel."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy, not pysqlite, decide when transactions begin.
         dbapi_connection.isolation_level = None
+        if database and isinstance(dbapi_connection, sqlite_writer.Connection):
+            dbapi_connection.writer_lock = sqlite_writer.WriterLock(sqlite_writer.lock_path(database))
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
@@ -29,6 +33,10 @@ def _sqlite_pragmas(engine, busy_timeout: float):
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        lock = getattr(connection.connection.dbapi_connection, "writer_lock", None)
+        if lock is not None:
+            # Past the timeout, BEGIN IMMEDIATE waits (and fails) as it would without the queue.
+            lock.acquire(busy_timeout)
         # A plain BEGIN upgrades to a write lock late and fails with
         # "database is locked" under contention; IMMEDIATE queues instead.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -52,8 +60,11 @@ def _create(url: str, lock_timeout: float | None):
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         busy = SQLITE_BUSY_TIMEOUT if lock_timeout is None else lock_timeout
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy})
-        _sqlite_pragmas(engine, busy)
+        file = parsed.database if parsed.database and parsed.database != ":memory:" else None
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": busy, "factory": sqlite_writer.Connection}
+        )
+        _sqlite_pragmas(engine, busy, file)
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)

@@ -1,0 +1,97 @@
+"""SQLite writers queue on a file lock beside the database, and every way a transaction ends gives it back."""
+import sqlite3
+import threading
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from service import db
+from service.sqlite_writer import WriterLock
+from service.sqlite_writer import lock_path
+
+
+@pytest.fixture
+def database(tmp_path):
+    path = str(tmp_path / "writer.db")
+    url = f"sqlite:///{path}"
+    with db.transaction(url) as session:
+        session.execute(text("CREATE TABLE notes (body TEXT)"))
+    yield url, path
+    db.dispose_all()
+
+
+def other_writer(path) -> WriterLock:
+    """The lock as another process's connection sees it."""
+    return WriterLock(lock_path(path))
+
+
+def test_an_open_transaction_holds_the_lock_and_commit_gives_it_back(database):
+    url, path = database
+    outsider = other_writer(path)
+    with db.transaction(url) as session:
+        session.execute(text("INSERT INTO notes VALUES ('held')"))
+        assert not outsider.acquire(timeout=0.05)
+    assert outsider.acquire(timeout=0)
+    outsider.release()
+
+
+def test_rollback_gives_the_lock_back(database):
+    url, path = database
+    with pytest.raises(ZeroDivisionError):
+        with db.transaction(url) as session:
+            session.execute(text("INSERT INTO notes VALUES ('undone')"))
+            1 / 0
+    outsider = other_writer(path)
+    assert outsider.acquire(timeout=0)
+    outsider.release()
+
+
+def test_a_waiting_writer_goes_in_when_the_holder_commits(database):
+    url, path = database
+    holder = other_writer(path)
+    assert holder.acquire(timeout=0)
+    done = []
+
+    def write():
+        with db.transaction(url) as session:
+            session.execute(text("INSERT INTO notes VALUES ('after')"))
+        done.append(True)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join(timeout=0.2)
+    assert writer.is_alive() and not done
+    holder.release()
+    writer.join(timeout=10)
+    assert done
+
+
+def test_a_wait_that_gave_up_leaves_the_lock_free_once_the_holder_is_done(database):
+    _url, path = database
+    holder, impatient = other_writer(path), other_writer(path)
+    assert holder.acquire(timeout=0)
+    assert not impatient.acquire(timeout=0.05)
+    holder.release()
+    # The abandoned waiter takes the lock for a moment and lets go of it.
+    later = other_writer(path)
+    assert later.acquire(timeout=10)
+    later.release()
+
+
+def test_a_database_locked_outside_the_queue_fails_after_the_timeout_and_leaves_the_queue_free(database):
+    url, path = database
+    outside = sqlite3.connect(path, isolation_level=None)
+    outside.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(OperationalError, match="locked"):
+            with db.transaction(url, lock_timeout=0.1) as session:
+                session.execute(text("INSERT INTO notes VALUES ('blocked')"))
+    finally:
+        outside.execute("ROLLBACK")
+        outside.close()
+    outsider = other_writer(path)
+    assert outsider.acquire(timeout=0)
+    outsider.release()
+    with db.transaction(url, lock_timeout=0.1) as session:
+        session.execute(text("INSERT INTO notes VALUES ('through')"))
