@@ -1,0 +1,109 @@
+"""What one answered step costs: its SQL statements and Redis round trips, counted at the driver.
+
+A signed Twilio webhook mid-survey, end to end through the app. The step
+records the receipt, reads the conversation with its invitation, campaign and
+survey version (locked, in one statement, without the survey's source text),
+writes the reply to the outbox and stores the new state; after the commit its
+send job goes to Redis in one pipeline. Lazy loads, an ORM flush per row or
+an enqueue per job would each show here as one more statement or round trip.
+"""
+import pytest
+from redis.connection import AbstractConnection
+from sqlalchemy import event
+from twilio.request_validator import RequestValidator
+
+from service import db
+from service.queue import SEND_QUEUE
+from tests.factories import invite
+from tests.factories import invite_many
+from tests.factories import open_campaign
+
+PHONE = "+4791234567"
+SMS = "/webhooks/twilio/sms"
+_sids = iter(range(1, 1000))
+
+
+@pytest.fixture
+def respondent(runtime):
+    with runtime.transaction() as session:
+        campaign = open_campaign(session)
+        invite_many(session, runtime, campaign, 6)  # enough that background questions stay on
+        invite(session, runtime, campaign, phone=PHONE)
+
+
+def sms(client, config, body):
+    form = {"MessageSid": f"SM{next(_sids):032d}", "AccountSid": config.twilio_account_sid, "From": PHONE,
+            "To": "+4759440000", "Body": body}
+    signature = RequestValidator(config.twilio_auth_token).compute_signature(config.public_base_url + SMS, form)
+    response = client.post(SMS, data=form, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+
+
+@pytest.fixture
+def counted(runtime, monkeypatch):
+    """Statements sent to the database (transaction control left out) and command packets sent to Redis (one per round trip)."""
+    seen = {"sql": [], "redis": 0}
+
+    def on_execute(_connection, _cursor, statement, _parameters, _context, _executemany):
+        if not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            seen["sql"].append(statement)
+
+    engine = db.engine_for(runtime.config.database_url, runtime.config.db_lock_timeout)
+    event.listen(engine, "before_cursor_execute", on_execute)
+    sent = AbstractConnection.send_packed_command
+
+    def send_packed_command(connection, command, check_health=True):
+        seen["redis"] += 1
+        return sent(connection, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", send_packed_command)
+    yield seen
+    event.remove(engine, "before_cursor_execute", on_execute)
+
+
+def shape(statement: str) -> str:
+    """'INSERT INTO outbox (...' -> 'INSERT outbox'; a SELECT by the table it is FROM."""
+    words = statement.replace("\n", " ").split()
+    verb = words[0].upper()
+    if verb == "INSERT":
+        return f"INSERT {words[2]}"
+    if verb == "UPDATE":
+        return f"UPDATE {words[1]}"
+    return f"{verb} {words[words.index('FROM') + 1]}"
+
+
+def test_an_answered_step_makes_four_statements_and_one_redis_round_trip(client, config, runtime, respondent, counted):
+    for body in ("Hei", "1", "1"):
+        sms(client, config, body)
+    jobs_before = runtime.queue(SEND_QUEUE).count
+    counted["sql"].clear()
+    counted["redis"] = 0
+
+    sms(client, config, "1")
+
+    assert [shape(statement) for statement in counted["sql"]] == [
+        "INSERT inbound_receipts",
+        "SELECT conversations",
+        "INSERT outbox",
+        "UPDATE conversations",
+    ]
+    locked_read = counted["sql"][1]
+    assert "JOIN invitations" in locked_read and "JOIN campaigns" in locked_read and "JOIN survey_versions" in locked_read
+    # The survey is parsed once per process; a step never carries its source text.
+    assert "survey_versions.source" not in locked_read
+    assert counted["redis"] == 1
+    assert runtime.queue(SEND_QUEUE).count == jobs_before + 1
+
+
+def test_a_duplicate_costs_one_statement_and_nothing_in_redis(client, config, runtime, respondent, counted):
+    form = {"MessageSid": "SM" + "7" * 32, "AccountSid": config.twilio_account_sid, "From": PHONE, "To": "+4759440000",
+            "Body": "Hei"}
+    signature = RequestValidator(config.twilio_auth_token).compute_signature(config.public_base_url + SMS, form)
+    assert client.post(SMS, data=form, headers={"X-Twilio-Signature": signature}).status_code == 200
+    counted["sql"].clear()
+    counted["redis"] = 0
+
+    assert client.post(SMS, data=form, headers={"X-Twilio-Signature": signature}).status_code == 200
+
+    assert [shape(statement) for statement in counted["sql"]] == ["INSERT inbound_receipts"]
+    assert counted["redis"] == 0
