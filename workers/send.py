@@ -12,6 +12,7 @@ from datetime import datetime
 from datetime import timedelta
 
 from cryptography.fernet import InvalidToken
+from sqlalchemy import select
 
 from service import db
 from service import optouts
@@ -120,6 +121,10 @@ def warm_up(runtime):
             send_rows.close(connection, 0, "failed", None, None, now)
             send_rows.record_sent(connection, 0, "", now)
             send_rows.record_sent(connection, 0, "", now, invitation_id=0)
+            # The send gate's campaign context (ORM loads), on any campaign there is.
+            campaign_id = connection.execute(select(Campaign.id).limit(1)).scalar()
+            if campaign_id is not None:
+                send_gate.load_context(connection, campaign_id)
             transaction.rollback()
     finally:
         # The pool's connections belong to this process; work horses open their own.

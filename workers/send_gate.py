@@ -53,13 +53,13 @@ def check_unsolicited(connection, row, now: datetime, contexts: dict) -> Verdict
         return Verdict(refused=("campaign_closed", "the campaign closed before sending"))
     context = contexts.get(row.gate_campaign_id)
     if context is None:
-        context = contexts[row.gate_campaign_id] = _context(connection, row.gate_campaign_id)
+        context = contexts[row.gate_campaign_id] = load_context(connection, row.gate_campaign_id)
     if not is_open(now, context.policy.window, context.tz):
         return Verdict(hold_until=context.next_allowed(now))
     return Verdict(window_closes=window_end(now, context.policy.window, context.tz))
 
 
-def _context(connection, campaign_id: int) -> CampaignContext:
+def load_context(connection, campaign_id: int) -> CampaignContext:
     """The campaign's policy and time zone, read in the job's transaction."""
     with Session(bind=connection) as session:
         return CampaignContext.load(session, session.get(Campaign, campaign_id))
