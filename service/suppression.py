@@ -10,7 +10,8 @@ until no hidden cell can be worked out from the shown ones:
    subtraction); the cheapest other cell of that equation is hidden too.
 2. An audit solves all equations at once (Gaussian elimination restricted to
    hidden cells) and, for every hidden cell the system still pins down,
-   hides one more cell of an equation it is in.
+   hides one more cell of an equation it is in, or, when those are all
+   hidden, of the nearest equation along the chain that still shows one.
 
 Both steps only ever add hidden cells, so the loop ends. A hidden cell that
 is 0 may be recoverable (an empty cell reveals no one); no other may.
@@ -61,17 +62,38 @@ def suppress(
         leaks = [key for key in determined(values, equations, hidden) if values[key] != 0]
         added = set()
         for key in sorted(leaks, key=repr):
-            candidates = [
-                other
-                for index in by_cell.get(key, ())
-                for other in equations[index]
-                if other not in hidden and equations[index][other] != 0
-            ]
+            candidates = _nearest_shown(key, equations, by_cell, hidden)
             if candidates and not added & set(candidates):
                 added.add(cheapest(candidates))
         if not added:
             return hidden
         hidden |= added
+
+
+def _nearest_shown(key, equations: list[Equation], by_cell: dict, hidden: set) -> list:
+    """The shown cells of the equations nearest to `key`: its own, else those reached through hidden cells.
+
+    A cell can be pinned down by a chain of equations whose cells next to it
+    are all hidden already (a hidden sum worked out from shown totals, then
+    the distribution from the sum); one more cell of its own equations cannot
+    be hidden then, so one further along the chain is.
+    """
+    seen_cells, seen_equations, frontier = {key}, set(), [key]
+    while frontier:
+        shown, further = [], []
+        for cell in frontier:
+            for index in by_cell.get(cell, ()):
+                if index in seen_equations:
+                    continue
+                seen_equations.add(index)
+                for other, coefficient in equations[index].items():
+                    if coefficient != 0 and other not in seen_cells:
+                        seen_cells.add(other)
+                        (further if other in hidden else shown).append(other)
+        if shown:
+            return shown
+        frontier = further
+    return []
 
 
 def _close_single_gaps(values, equations, hidden, cheapest):
