@@ -63,10 +63,10 @@ class CampaignContext:
         return cls(campaign, policy, tz, deadline)
 
     def plan(self, invitation: Invitation, now: datetime) -> list[Step]:
-        invited_at = invitation.invited_at or now
-        if invited_at not in self.plans:
-            self.plans[invited_at] = plan(self.policy, self.tz, invited_at, self.campaign.closes_at)
-        return self.plans[invited_at]
+        key = (invitation.invited_at or now, self.campaign.closes_at)
+        if key not in self.plans:
+            self.plans[key] = plan(self.policy, self.tz, *key)
+        return self.plans[key]
 
     def reminder_text(self, kind: str, language: str) -> str:
         """The text of a reminder to someone who has not started."""
