@@ -24,10 +24,17 @@ def small_group_switches(session, invitation: Invitation, default: int = SMALL_G
     be behind an answer.
     """
     threshold = small_group_threshold(invitation.campaign, default)
-    query = select(func.count()).select_from(Invitation).where(
-        Invitation.campaign_id == invitation.campaign_id,
-        Invitation.unit_id == invitation.unit_id,
-        Invitation.group_id.is_(None) if invitation.group_id is None else Invitation.group_id == invitation.group_id,
+    # Counting stops at the threshold: a unit of a national campaign has tens
+    # of thousands of invitations, and each first message asks the question.
+    cell = (
+        select(Invitation.id)
+        .where(
+            Invitation.campaign_id == invitation.campaign_id,
+            Invitation.unit_id == invitation.unit_id,
+            Invitation.group_id.is_(None) if invitation.group_id is None else Invitation.group_id == invitation.group_id,
+        )
+        .limit(max(0, threshold))
+        .subquery()
     )
-    small = session.scalar(query) < threshold
+    small = session.scalar(select(func.count()).select_from(cell)) < threshold
     return {"skip_background": small, "skip_comments": small}

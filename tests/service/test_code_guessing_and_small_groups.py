@@ -95,6 +95,7 @@ def state_of(runtime, conversation) -> State:
     [
         (5, None, 6, False),  # 6 invited, threshold 5: background questions stay
         (5, None, 4, True),
+        (5, None, 5, False),  # exactly the threshold is not small
         (10, None, 6, True),  # SVAR_SMALL_GROUP=10
         (10, 3, 6, False),  # the campaign's own threshold wins
     ],
