@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm import defer
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
@@ -194,20 +195,25 @@ def _open_conversation(session, runtime, message, address_hash, now) -> Conversa
     return conversation
 
 
+# With its campaign and survey version (not its source): the first step reads both.
+_INVITATION_FOR_ADDRESS = (
+    select(Invitation)
+    .join(Invitation.campaign)
+    .options(contains_eager(Invitation.campaign).joinedload(Campaign.survey_version).defer(SurveyVersion.source))
+    .where(
+        Invitation.channel == bindparam("channel"),
+        Invitation.address_hash == bindparam("address_hash"),
+        Invitation.status.in_(OPEN_STATUSES),
+        Campaign.status == "open",
+    )
+    .order_by(Invitation.id.desc())
+    .limit(1)
+)
+
+
 def _invitation_for_address(session, channel, address_hash) -> Invitation | None:
     """The open invitation sent to this address, so a reply to it starts the survey."""
-    return session.scalar(
-        select(Invitation)
-        .join(Campaign)
-        .where(
-            Invitation.channel == channel,
-            Invitation.address_hash == address_hash,
-            Invitation.status.in_(OPEN_STATUSES),
-            Campaign.status == "open",
-        )
-        .order_by(Invitation.id.desc())
-        .limit(1)
-    )
+    return session.scalar(_INVITATION_FOR_ADDRESS, {"channel": channel, "address_hash": address_hash})
 
 
 def _code_refusal(session, invitation):
