@@ -278,11 +278,13 @@ def apply_sprint(session, runtime, conversation: Conversation, sprint: Sprint, n
     if sprint.has(EventType.COMPLETED):
         from workers.store import pool_answers
 
+        # Dispatch side only: which reminder brought the answer, for progress.
+        # Asked first, so its autoflush does not write the invitation twice.
+        completed_after = reminders_sent(session, invitation.id)
         pool_answers(session, runtime, invitation, sprint.state.answers, complete=True)
         invitation.status = "completed"
         invitation.completed_at = now
-        # Dispatch side only: which reminder brought the answer, for progress.
-        invitation.completed_after = reminders_sent(session, invitation.id)
+        invitation.completed_after = completed_after
         session.delete(conversation)
         return
     _save_state(session, conversation, runtime.vault.encrypt_json(sprint.state.to_dict()), now)
