@@ -2,6 +2,7 @@
 import pytest
 from rq import SimpleWorker
 from rq import Worker
+from rq.defaults import DEFAULT_MAINTENANCE_TASK_INTERVAL
 from rq.job import JobStatus
 
 from service import db
@@ -10,6 +11,8 @@ from service.models import OutboxMessage
 from service.queue import SEND_QUEUE
 from service.runtime import Runtime
 from tests import outbox_rows
+from workers.rq_worker import MAINTENANCE_SECONDS
+from workers.rq_worker import PreloadingWorker
 from workers.send import enqueue_send
 
 
@@ -104,3 +107,10 @@ def test_forking_worker_retry_after_an_outage(real_runtime, twilio_api):
     db.dispose_all()
     work(Worker, real_runtime)
     assert statuses(real_runtime, ids) == ["sent", "sent"]
+
+
+def test_the_preloading_worker_looks_for_a_lost_scheduler_every_few_seconds(redis):
+    # `rq worker` passes RQ's default of ten minutes: scheduled retries of a killed scheduler's worker would wait that long.
+    worker = PreloadingWorker([SEND_QUEUE], connection=redis, maintenance_interval=DEFAULT_MAINTENANCE_TASK_INTERVAL)
+    assert worker.maintenance_interval == MAINTENANCE_SECONDS <= 30
+    assert PreloadingWorker([SEND_QUEUE], connection=redis, maintenance_interval=120).maintenance_interval == 120
