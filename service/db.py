@@ -1,10 +1,12 @@
 """Engine and sessions for SQLite (development) and PostgreSQL (production)."""
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
 
@@ -73,7 +75,34 @@ def _create(url: str, lock_timeout: float | None):
         # A row lock held too long (a stuck transaction) fails the statement
         # instead of hanging the webhook past the provider's own timeout.
         connect_args["options"] = f"-c lock_timeout={int(lock_timeout * 1000)}"
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args)
+    engine = create_engine(url, pool_size=5, max_overflow=5, connect_args=connect_args)
+    _ping_after_idle(engine)
+    return engine
+
+
+# A pooled connection unused for longer than this is pinged before use (a
+# server restart or an idle timeout may have closed it). One in steady use is
+# not: a ping is a round trip and ~10% of an inbound step's CPU, and a
+# connection that died under load fails its statement, which invalidates the
+# whole pool, and the request answers 503 for the provider to retry.
+PING_AFTER_IDLE = 2.0
+
+
+def _ping_after_idle(engine):
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since <= PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool discards this connection and checks out another (SQLAlchemy's recipe).
+            raise DisconnectionError() from exc
 
 
 def session_factory(url: str, lock_timeout: float | None = None) -> sessionmaker:
