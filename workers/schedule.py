@@ -45,7 +45,7 @@ def sweep_outbox(now: datetime | None = None) -> int:
         # Jobs still waiting or scheduled for a retry hold their own rows: a backlog is
         # no loss. Only those rows wait; a row whose job went with Redis is queued again even
         # while new jobs keep the queue busy.
-        queued = _queued_ids(runtime.queue(SEND_QUEUE))
+        queued = _queued_ids(runtime.queue(SEND_QUEUE), overdue_before=now - pending_grace)
         candidates = session.scalars(
             select(OutboxMessage.id)
             .where(
@@ -72,14 +72,19 @@ def sweep_outbox(now: datetime | None = None) -> int:
     return len(ids)
 
 
-def _queued_ids(queue) -> set[int]:
-    """Outbox ids that a send job in Redis still holds: waiting, or scheduled for a retry.
+def _queued_ids(queue, overdue_before: datetime) -> set[int]:
+    """Outbox ids that a send job in Redis still holds: waiting, or scheduled for a retry not long overdue.
 
     Running jobs do not count: a worker killed mid-job stays "started" in RQ's
     registry for minutes. Their rows are claimed ("sending") as each is tried;
     a pending one re-queued meanwhile gets a second job, whose claim skips it.
+    Nor do retries due before `overdue_before`: a killed worker holds RQ's
+    scheduler lock for a minute or more, and their respondents wait meanwhile;
+    if the late job runs after all, its claim skips what was sent.
     """
-    job_ids = [*queue.get_job_ids(), *queue.scheduled_job_registry.get_job_ids()]
+    registry = queue.scheduled_job_registry
+    scheduled = queue.connection.zrangebyscore(registry.key, int(overdue_before.timestamp()), "+inf")
+    job_ids = [*queue.get_job_ids(), *(job_id.decode() if isinstance(job_id, bytes) else job_id for job_id in scheduled)]
     held = set()
     for job in Job.fetch_many(job_ids, connection=queue.connection):
         if job is not None and job.func_name == SEND_JOB and job.args:

@@ -100,3 +100,14 @@ def test_cron_config_registers_the_sweepers(redis):
         "purge_receipts": (3600, DEFAULT_QUEUE),
         "refresh_viewed_progress": (30, DEFAULT_QUEUE),
     }
+
+
+def test_a_retry_long_overdue_holds_its_rows_no_more(send_runtime):
+    # The worker holding RQ's scheduler lock was killed: its scheduled retries wait a minute or more.
+    overdue = row_at(send_runtime, "pending", timedelta(minutes=2))
+    due_soon = row_at(send_runtime, "pending", timedelta(minutes=2))
+    queue = send_runtime.queue(SEND_QUEUE)
+    queue.enqueue_at(NOW - timedelta(minutes=2), "workers.send.send_outbox", [overdue])
+    queue.enqueue_at(NOW - timedelta(seconds=5), "workers.send.send_outbox", [due_soon])
+    assert sweep_outbox(NOW) == 1
+    assert queued_ids(send_runtime) == [overdue]
