@@ -15,6 +15,7 @@ from rq.worker import Worker
 
 import service.channels.telegram  # noqa: F401
 import service.channels.twilio  # noqa: F401
+import workers.progress_snapshots  # noqa: F401
 import workers.reminders  # noqa: F401
 import workers.schedule  # noqa: F401
 import workers.send  # noqa: F401
