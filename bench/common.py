@@ -136,6 +136,12 @@ def backends() -> list[str]:
     return ["sqlite", "postgresql"]
 
 
+def per_backend(run) -> list:
+    """run(backend, folder, redis_url) for each database of this run, sharing one scratch folder and Redis."""
+    with tempfile.TemporaryDirectory() as folder, redis_server() as redis_url:
+        return [run(backend, folder, redis_url) for backend in (["sqlite"] if QUICK else backends())]
+
+
 def fresh_database(backend: str, folder: str, name: str = "bench") -> str:
     """An empty schema: a SQLite file in `folder`, or the PostgreSQL bench database dropped and made again."""
     if backend == "sqlite":

@@ -11,7 +11,6 @@ encryption.
 """
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -66,10 +65,7 @@ def run(backend: str, folder: str, redis_url: str) -> list:
 
 def main():
     common.print_machine()
-    rows = []
-    with tempfile.TemporaryDirectory() as folder, common.redis_server() as redis_url:
-        for backend in (["sqlite"] if common.QUICK else common.backends()):
-            rows.append(run(backend, folder, redis_url))
+    rows = common.per_backend(run)
     common.table(["database", "CSV rows", "added", "outbox rows", "send jobs", "upload s", "upload CPU s", "launch s", "launch CPU s",
                   "total s", "bare insert s", "of baseline"], rows)
     print("target: 100,000 rows from CSV to queued invitations in 15 s or less")

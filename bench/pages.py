@@ -20,7 +20,6 @@ import os
 import random
 import secrets
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -179,10 +178,7 @@ def run(backend: str, folder: str, redis_url: str) -> list:
 
 def main():
     common.print_machine()
-    rows = []
-    with tempfile.TemporaryDirectory() as folder, common.redis_server() as redis_url:
-        for backend in (["sqlite"] if common.QUICK else common.backends()):
-            rows += run(backend, folder, redis_url)
+    rows = [row for rows_of_backend in common.per_backend(run) for row in rows_of_backend]
     common.table(["database", "page", "first ms", "p50 ms", "p95 ms", "p95 of baseline p50", "<= 150 ms"], rows)
     print(json.dumps({"views per page": VIEWS}))
 

@@ -11,7 +11,6 @@ next_reminder_at index) and writing as many bare outbox rows in one executemany.
 """
 import os
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -85,10 +84,7 @@ def run(backend: str, folder: str, redis_url: str) -> list:
 
 def main():
     common.print_machine()
-    rows = []
-    with tempfile.TemporaryDirectory() as folder, common.redis_server() as redis_url:
-        for backend in (["sqlite"] if common.QUICK else common.backends()):
-            rows.append(run(backend, folder, redis_url))
+    rows = common.per_backend(run)
     common.table(["database", "invitations", "due", "written", "reminder rows", "outbox rows", "send jobs",
                   "generate s", "sweep s", "sweep CPU s", "baseline s", "of baseline"], rows)
     print("target: 10,000 due of 1,000,000 found, written and queued in 2 s or less")
