@@ -169,26 +169,10 @@ def bench_config(url: str, redis_url: str | None = None, **overrides) -> Config:
 
 
 def config_environment(config: Config) -> dict:
-    """The environment a gunicorn or RQ process needs to build the same Config."""
-    environment = {
-        "DATABASE_URL": config.database_url,
-        "REDIS_URL": config.redis_url,
-        "SECRET_KEY": config.secret_key,
-        "SVAR_DATA_KEY": config.data_key,
-        "PUBLIC_BASE_URL": config.public_base_url,
-        "TWILIO_ACCOUNT_SID": config.twilio_account_sid,
-        "TWILIO_AUTH_TOKEN": config.twilio_auth_token,
-        "TWILIO_FROM": config.twilio_from,
-        "TWILIO_API_BASE_URL": config.twilio_api_base_url or "",
-        "SVAR_SEND_BATCH": str(config.send_batch),
-        "SVAR_SMS_RATE": str(config.sms_rate or ""),
-        "SVAR_SMS_BACKLOG": str(config.sms_backlog),
-        "TELEGRAM_BOT_TOKEN": config.telegram_bot_token or "",
-        "TELEGRAM_WEBHOOK_SECRET": config.telegram_webhook_secret or "",
-        "TELEGRAM_API_BASE_URL": config.telegram_api_base_url or "",
-        "PYTHONPATH": str(ROOT),
-    }
-    return {**os.environ, **environment}
+    """The environment a gunicorn or RQ process needs to build the same Config (as the fault tests' processes)."""
+    from tests.workers.processes import environment
+
+    return {**environment(config), "PYTHONPATH": str(ROOT)}
 
 
 def open_campaign(runtime, now, units: int = 2, name: str = "Bench") -> int:

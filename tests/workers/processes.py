@@ -40,6 +40,8 @@ def environment(config) -> dict:
         "SVAR_SENDING_GRACE": str(config.sending_grace),
         "SVAR_PENDING_GRACE": str(config.pending_grace),
         "SVAR_SMS_RATE": str(config.sms_rate) if config.sms_rate else None,
+        "SVAR_SMS_BACKLOG": str(config.sms_backlog),
+        "SVAR_SEND_BATCH": str(config.send_batch),
         "SVAR_MIX_BATCH": str(config.mix_batch),
     }
     env = {key: value for key, value in os.environ.items() if key not in values and key != "TEST_DATABASE_URL"}
