@@ -5,19 +5,21 @@
 
 Each sender is one simulated respondent at a time answering the whole survey
 (a closed loop: the next message leaves when the answer to the last came
-back). Senders run as threads in a few client processes that open a new
-connection per request, as gunicorn's sync workers close each one. The
-ceiling is `bench/ceiling.py` served by the same gunicorn command.
-Environment: BENCH_SECONDS (per level), BENCH_WEB_WORKERS (default 4, the Procfile's).
+back). The load generator is wrk (`apt-get install -y wrk`), one thread and
+one connection per sender (bench/wrk.py), sending requests signed here
+beforehand; it reconnects for every request, as gunicorn's sync workers close
+each connection. The ceiling is `bench/ceiling.py` served by the same
+gunicorn command. Every respondent's replies are checked to be those of the
+survey in order, so no message overtook the one before it.
+Environment: BENCH_SECONDS (whole seconds per level), BENCH_WEB_WORKERS
+(default 4, the Procfile's), BENCH_RESPONDENTS (prepared per level).
 """
 import http.client
 import json
-import multiprocessing
 import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -30,6 +32,7 @@ from sqlalchemy import select  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bench import common  # noqa: E402
+from bench import wrk  # noqa: E402
 from service.channels.base import InboundMessage  # noqa: E402
 from service.codes import code_hash  # noqa: E402
 from service.codes import new_code  # noqa: E402
@@ -39,7 +42,7 @@ from service.models import utcnow  # noqa: E402
 from service.runner import handle_inbound  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
 
-SECONDS = float(os.environ.get("BENCH_SECONDS", 1 if common.QUICK else 5))
+SECONDS = int(os.environ.get("BENCH_SECONDS", 1 if common.QUICK else 5))
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", 4))
 LEVELS = [4] if common.QUICK else [4, 16, 64]
 TELEGRAM_LEVEL = 4 if common.QUICK else 16
@@ -47,9 +50,9 @@ TELEGRAM_SECRET = "bench-telegram-secret"
 SMS_PATH = "/webhooks/twilio/sms"
 TELEGRAM_PATH = "/webhooks/telegram"
 # Respondents prepared per level: more than the fastest stack can finish in SECONDS.
-RESPONDENTS = 300 if common.QUICK else 1500
+RESPONDENTS = int(os.environ.get("BENCH_RESPONDENTS", 200 if common.QUICK else 1500))
 WARM_UP_RESPONDENTS = 40
-WARM_UP_SECONDS = 0.5 if common.QUICK else 1.0
+WARM_UP_SECONDS = 1
 
 
 def answer_script(runtime) -> list[str]:
@@ -77,7 +80,7 @@ def answer_script(runtime) -> list[str]:
     raise RuntimeError("the survey did not finish in 60 messages")
 
 
-def sms_requests(phone: str, script: list[str], serial: str) -> list[tuple[str, bytes, dict]]:
+def sms_requests(phone: str, script: list[str], serial: str) -> list[bytes]:
     validator = RequestValidator(common.AUTH_TOKEN)
     found = []
     for step, body in enumerate(script):
@@ -85,11 +88,11 @@ def sms_requests(phone: str, script: list[str], serial: str) -> list[tuple[str, 
                 "From": phone, "To": "+4759440000", "Body": body, "NumMedia": "0"}
         signature = validator.compute_signature(common.PUBLIC + SMS_PATH, form)
         headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
-        found.append((SMS_PATH, urlencode(form).encode(), headers))
+        found.append(wrk.raw_request("POST", SMS_PATH, urlencode(form).encode(), headers))
     return found
 
 
-def telegram_requests(chat_id: int, code: str, script: list[str], serial: int) -> list[tuple[str, bytes, dict]]:
+def telegram_requests(chat_id: int, code: str, script: list[str], serial: int) -> list[bytes]:
     texts = [f"/start {code}"] + script[1:]
     found = []
     for step, value in enumerate(texts):
@@ -100,83 +103,15 @@ def telegram_requests(chat_id: int, code: str, script: list[str], serial: int) -
             message["entities"] = [{"offset": 0, "length": 6, "type": "bot_command"}]
         body = json.dumps({"update_id": serial * 100 + step, "message": message}).encode()
         headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
-        found.append((TELEGRAM_PATH, body, headers))
+        found.append(wrk.raw_request("POST", TELEGRAM_PATH, body, headers))
     return found
 
 
-def _sender(port, conversations, deadline, latencies, errors):
-    for conversation in conversations:
-        for path, body, headers in conversation:
-            if time.perf_counter() >= deadline:
-                return
-            started = time.perf_counter()
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            try:
-                connection.request("POST", path, body, headers)
-                response = connection.getresponse()
-                response.read()
-                status = response.status
-            except OSError:
-                status = 0
-            finally:
-                connection.close()
-            latencies.append(time.perf_counter() - started)
-            if status != 200:
-                errors.append(status)
-
-
-def _client_process(port, work, seconds, start_at, results):
-    """Threads, one per sender; each answers its respondents' surveys one after another."""
-    while time.time() < start_at:
-        time.sleep(0.001)
-    deadline = time.perf_counter() + seconds
-    latencies, errors = [], []
-    threads = [threading.Thread(target=_sender, args=(port, conversations, deadline, latencies, errors)) for conversations in work]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    usage = psutil.Process().cpu_times()
-    results.put((latencies, errors, usage.user + usage.system))
-
-
-def load(port: int, senders: int, conversations: list, seconds: float, server_pids: list[int]) -> dict:
-    """Drive `senders` closed-loop senders for `seconds`; messages/s, latency percentiles, CPU of each side."""
-    processes_count = min(senders, 4)
-    per_sender = [conversations[index::senders] for index in range(senders)]
-    queue = multiprocessing.Queue()
-    start_at = time.time() + 0.5
-    processes = [
-        multiprocessing.Process(target=_client_process, args=(port, per_sender[index::processes_count], seconds, start_at, queue))
-        for index in range(processes_count)
-    ]
-    servers = [psutil.Process(pid) for pid in server_pids]
-    for process in processes:
-        process.start()
-    while time.time() < start_at:
-        time.sleep(0.001)
-    server_before = sum(sum(server.cpu_times()[:2]) for server in servers)
-    began = time.perf_counter()
-    outputs = [queue.get() for _ in processes]
-    elapsed = time.perf_counter() - began
-    server_cpu = sum(sum(server.cpu_times()[:2]) for server in servers) - server_before
-    for process in processes:
-        process.join()
-    latencies = [value for output in outputs for value in output[0]]
-    errors = [value for output in outputs for value in output[1]]
-    client_cpu = sum(output[2] for output in outputs)
-    return {
-        "messages": len(latencies),
-        "rate": len(latencies) / elapsed,
-        "p50": common.percentile(latencies, 0.50) * 1000,
-        "p95": common.percentile(latencies, 0.95) * 1000,
-        "p99": common.percentile(latencies, 0.99) * 1000,
-        "errors": len(errors),
-        "client_cpu": client_cpu / elapsed,
-        "server_cpu": server_cpu / elapsed,
-        # CPU seconds per message: what a step costs, much less moved by the machine's load than msg/s.
-        "server_ms": server_cpu / max(1, len(latencies)) * 1000,
-    }
+def load(port: int, senders: int, conversations: list, seconds: int, server_pids: list[int], folder: Path) -> dict:
+    """Drive `senders` closed-loop senders with wrk for `seconds`: each answers its respondents' surveys one after another."""
+    wrk.write_senders(folder, [[request for conversation in conversations[index::senders] for request in conversation]
+                               for index in range(senders)])
+    return wrk.run(port, folder, senders, seconds, server_pids)
 
 
 class Gunicorn:
@@ -230,12 +165,29 @@ def completed(runtime, campaign_id: int) -> int:
             Invitation.campaign_id == campaign_id, Invitation.status == "completed"))
 
 
+def out_of_order(runtime, campaign_id: int) -> tuple[int, int]:
+    """(respondents, how many of them got replies that are not the start of a finished respondent's): a message overtook another."""
+    with runtime.session() as session:
+        rows = session.execute(
+            select(OutboxMessage.invitation_id, OutboxMessage.body)
+            .where(OutboxMessage.campaign_id == campaign_id, OutboxMessage.kind == "reply")
+            .order_by(OutboxMessage.invitation_id, OutboxMessage.id)
+        ).all()
+    replies: dict[int, list] = {}
+    for invitation_id, body in rows:
+        replies.setdefault(invitation_id, []).append(body)
+    # The same survey, the same answers: every respondent's replies so far are the start of the longest.
+    longest = max(replies.values(), key=len, default=[])
+    return len(replies), sum(1 for found in replies.values() if found != longest[: len(found)])
+
+
 def fewest_surveys(messages: int, senders: int, length: int) -> int:
     """Surveys the senders must have finished with `messages` answered: each stops at most length - 1 into its last."""
     return max(0, messages - senders * (length - 1)) // length
 
 
 def run_backend(backend: str, redis_url: str, folder: str, rows: list, memory: dict):
+    requests = Path(folder) / f"requests-{backend}"
     url = common.fresh_database(backend, folder)
     config = common.bench_config(url, redis_url, telegram_bot_token="1:bench", telegram_webhook_secret=TELEGRAM_SECRET)
     runtime = Runtime(config)
@@ -256,12 +208,16 @@ def run_backend(backend: str, redis_url: str, folder: str, rows: list, memory: d
     try:
         # Each worker's first steps import modules, parse the survey and load
         # phone metadata: a second of CPU that belongs to no level's figures.
-        load(server.port, 2 * WEB_WORKERS, [c for pair in zip(*warm_up) for c in pair], WARM_UP_SECONDS, server.pids())
+        load(server.port, 2 * WEB_WORKERS, [c for pair in zip(*warm_up) for c in pair], WARM_UP_SECONDS, server.pids(), requests)
         for channel, senders, campaign_id, conversations in batches:
             runtime.redis.flushdb()
-            figures = load(server.port, senders, conversations, SECONDS, server.pids())
+            figures = load(server.port, senders, conversations, SECONDS, server.pids(), requests)
             figures["surveys"] = completed(runtime, campaign_id)
+            respondents, overtaken = out_of_order(runtime, campaign_id)
+            figures["order"] = f"{respondents - overtaken}/{respondents}"
             rows.append([backend, channel, senders, figures])
+            if overtaken:
+                raise SystemExit(f"{backend} {channel} {senders}: {overtaken} of {respondents} respondents' replies out of order")
             # A script that stops short of the end, or steps that answer without
             # moving on, would measure something other than respondents finishing.
             fewest = fewest_surveys(figures["messages"] - figures["errors"], senders, len(script))
@@ -273,29 +229,33 @@ def run_backend(backend: str, redis_url: str, folder: str, rows: list, memory: d
     print(f"{backend}: answer script of {len(script)} messages")
 
 
-def run_ceiling(rows: list):
+def run_ceiling(rows: list, folder: str):
     server = Gunicorn("bench.ceiling:app", {**os.environ, "PYTHONPATH": str(common.ROOT)})
+    requests = Path(folder) / "requests-ceiling"
     try:
-        conversations = [[(SMS_PATH, b"Body=Hei", {"Content-Type": "application/x-www-form-urlencoded"})] * 20] * 2000
+        nothing = wrk.raw_request("POST", SMS_PATH, b"Body=Hei", {"Content-Type": "application/x-www-form-urlencoded"})
         for senders in LEVELS:
-            rows.append(["-", "ceiling", senders, load(server.port, senders, conversations, SECONDS, server.pids())])
+            # One request per sender, sent again and again.
+            wrk.write_senders(requests, [[nothing]] * senders)
+            rows.append(["-", "ceiling", senders, wrk.run(server.port, requests, senders, SECONDS, server.pids(), cycle=True)])
     finally:
         server.stop()
 
 
 def main():
     common.print_machine()
-    print(f"gunicorn --workers {WEB_WORKERS} (sync), {SECONDS:g} s per level")
+    wrk.executable()
+    print(f"gunicorn --workers {WEB_WORKERS} (sync), {SECONDS} s per level, load from wrk (one thread and connection per sender)")
     rows, memory = [], {}
     with tempfile.TemporaryDirectory() as folder, common.redis_server() as redis_url:
-        run_ceiling(rows)
+        run_ceiling(rows, folder)
         for backend in (["sqlite"] if common.QUICK else common.backends()):
             run_backend(backend, redis_url, folder, rows, memory)
     ceiling = {row[2]: row[3]["rate"] for row in rows if row[1] == "ceiling"}
     common.table(
-        ["database", "channel", "senders", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors", "surveys", "of ceiling", "server CPU",
-         "server CPU ms/msg", "client CPU"],
-        [[backend, channel, senders, f["rate"], f["p50"], f["p95"], f["p99"], f["errors"], f.get("surveys", "-"),
+        ["database", "channel", "senders", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors", "surveys", "in order", "of ceiling",
+         "server CPU", "server CPU ms/msg", "client CPU"],
+        [[backend, channel, senders, f["rate"], f["p50"], f["p95"], f["p99"], f["errors"], f.get("surveys", "-"), f.get("order", "-"),
           f"{f['rate'] / ceiling[senders]:.0%}" if senders in ceiling else "-", f"{f['server_cpu']:.0%}", f"{f['server_ms']:.2f}",
           f"{f['client_cpu']:.0%}"]
          for backend, channel, senders, f in rows],
