@@ -194,25 +194,6 @@ def link_outbox(session, invitation_id: int, number: int):
     )
 
 
-def opted_out_hashes(session, campaign: Campaign, invitations: list[Invitation]) -> set[str]:
-    """The address hashes among `invitations` that said STOP to the organisation, in one query."""
-    hashes = [invitation.address_hash for invitation in invitations if invitation.address_hash]
-    if not hashes:
-        return set()
-    return set(
-        session.scalars(
-            select(OptOut.address_hash).where(OptOut.organisation_id == campaign.organisation_id, OptOut.address_hash.in_(hashes))
-        )
-    )
-
-
-def with_conversations(session, invitation_ids: list[int]) -> set[int]:
-    """Which of these invitations have a conversation in progress, in one query."""
-    if not invitation_ids:
-        return set()
-    return set(session.scalars(select(Conversation.invitation_id).where(Conversation.invitation_id.in_(invitation_ids))))
-
-
 def reminders_sent(session, invitation_id: int) -> int:
     """Reminders the provider took for this invitation: what a completion is attributed to."""
     return session.scalar(

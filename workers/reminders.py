@@ -11,7 +11,6 @@ import logging
 from datetime import datetime
 from datetime import timedelta
 
-from sqlalchemy import bindparam
 from sqlalchemy import exists
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -20,6 +19,7 @@ from service import runtime as runtimes
 from service.models import Campaign
 from service.models import Conversation
 from service.models import Invitation
+from service.models import OptOut
 from service.models import ReminderPolicy
 from service.models import ReminderSend
 from service.models import utcnow
@@ -28,15 +28,14 @@ from service.reminder_plan import NUDGE
 from service.reminder_plan import due_step
 from service.reminder_plan import next_due
 from service.reminder_policy import REMINDABLE
+from service.reminder_writes import reschedule
+from service.reminder_writes import write_reminders
 from service.reminders import CampaignContext
 from service.reminders import claim_numbers
 from service.reminders import conversation_of
-from service.reminders import insert_reminder_rows
 from service.reminders import link_outbox
 from service.reminders import opted_out
-from service.reminders import opted_out_hashes
 from service.reminders import reminder_row
-from service.reminders import with_conversations
 from service.reminders import write_reminder
 
 log = logging.getLogger(__name__)
@@ -86,20 +85,29 @@ DUE_COLUMNS = (
     Invitation.invited_at,
     Invitation.reminder_count,
 )
+# The address said STOP to the organisation, in this campaign or another.
+STOPPED = (
+    exists()
+    .where(Campaign.id == Invitation.campaign_id, OptOut.organisation_id == Campaign.organisation_id)
+    .where(OptOut.address_hash == Invitation.address_hash)
+    .label("stopped")
+)
+# A conversation in progress: its reminder goes through the runner.
+TALKING = exists().where(Conversation.invitation_id == Invitation.id).label("talking")
 
 
 def _reminder_batch(session, runtime, now) -> tuple[int, int]:
     """(invitations claimed, reminders written) for one batch, in a fixed number of statements.
 
-    The batch is read as rows; opt-outs, conversations, reminder records,
-    outbox rows and the new schedules each take one statement for the whole
-    batch. Only reminders mid-survey go one by one, through the runner.
+    One query claims the batch with its opt-outs and conversations; the
+    reminder records with their outbox rows, and the new schedules, take one
+    statement each (service/reminder_writes.py). Only reminders mid-survey go
+    one by one, through the runner.
     """
+    # By due time alone: the index gives the rows in order, and LIMIT stops
+    # the scan at BATCH (a tie-break column would sort every due row first).
     due = _skip_locked(
-        select(*DUE_COLUMNS)
-        .where(Invitation.next_reminder_at <= now)
-        .order_by(Invitation.next_reminder_at, Invitation.id)
-        .limit(BATCH),
+        select(*DUE_COLUMNS, STOPPED, TALKING).where(Invitation.next_reminder_at <= now).order_by(Invitation.next_reminder_at).limit(BATCH),
         session,
         Invitation,
     )
@@ -107,64 +115,57 @@ def _reminder_batch(session, runtime, now) -> tuple[int, int]:
     if not invitations:
         return 0, 0
     contexts: dict[int, CampaignContext] = {}
+    # Whether each campaign's sending window is open: one answer for the whole batch.
+    open_now: dict[int, bool] = {}
     for campaign_id in {invitation.campaign_id for invitation in invitations}:
-        contexts[campaign_id] = CampaignContext.load(session, session.get(Campaign, campaign_id))
-    stopped = set()
-    for context in contexts.values():
-        stopped |= opted_out_hashes(session, context.campaign, [i for i in invitations if i.campaign_id == context.campaign.id])
-    talking = with_conversations(session, [invitation.id for invitation in invitations])
-    due_now = []
+        contexts[campaign_id] = context = CampaignContext.load(session, session.get(Campaign, campaign_id))
+        open_now[campaign_id] = is_open(now, context.policy.window, context.tz)
+    plain, rows, talking = [], [], []
     schedules = []
     for invitation in invitations:
         context = contexts[invitation.campaign_id]
-        if invitation.address_hash in stopped:
+        if invitation.stopped:
             upcoming, reminder = None, None
         else:
-            upcoming, reminder = _visit(session, context, invitation, invitation.id in talking, now)
+            upcoming, reminder = _visit(session, context, invitation, open_now[invitation.campaign_id], now)
         count = invitation.reminder_count
         if reminder is not None:
-            due_now.append((invitation, *reminder))
-            count = reminder[0].number
+            step, conversation = reminder
+            count = step.number
+            if conversation is None:
+                plain.append((invitation.id, step.number, step.kind))
+                rows.append(reminder_row(context, invitation, step.kind, now))
+            else:
+                talking.append((invitation, step, conversation))
         # Never leave a claimed row due: the loop above would take it again.
         later = max(upcoming, now + BUSY_RETRY) if upcoming is not None else None
         schedules.append({"invitation": invitation.id, "later": later, "count": count})
-    table = Invitation.__table__
-    session.connection().execute(
-        table.update()
-        .where(table.c.id == bindparam("invitation"))
-        .values(next_reminder_at=bindparam("later"), reminder_count=bindparam("count")),
-        schedules,
-    )
+    # Records first: their foreign-key checks find the rows as this batch locked them.
+    written = len(write_reminders(session, plain, rows, now))
+    reschedule(session, schedules)
     # A reminder recorded before (a sweep whose schedule update was lost) is not returned: never twice.
-    fresh = claim_numbers(session, [(invitation.id, step.number, step.kind) for invitation, step, _c in due_now], now)
-    rows = []
-    for invitation, step, conversation in due_now:
-        if invitation.id not in fresh:
-            continue
-        context = contexts[invitation.campaign_id]
-        if conversation is None:
-            rows.append(reminder_row(context, invitation, step.kind, now))
-        else:
-            write_reminder(session, runtime, context, invitation, conversation, step.kind, now)
+    fresh = claim_numbers(session, [(invitation.id, step.number, step.kind) for invitation, step, _c in talking], now)
+    for invitation, step, conversation in talking:
+        if invitation.id in fresh:
+            write_reminder(session, runtime, contexts[invitation.campaign_id], invitation, conversation, step.kind, now)
             link_outbox(session, invitation.id, step.number)
-    insert_reminder_rows(session, rows)
-    return len(invitations), len(fresh)
+    return len(invitations), written + len(fresh)
 
 
-def _visit(session, context: CampaignContext, invitation, talking: bool, now) -> tuple[datetime | None, tuple | None]:
+def _visit(session, context: CampaignContext, invitation, open_now: bool, now) -> tuple[datetime | None, tuple | None]:
     """When to look at the invitation again, and the (step, conversation) to remind it of now, if any."""
     campaign = context.campaign
     if campaign.status != "open" or invitation.status not in REMINDABLE or not invitation.address_enc:
         return None, None
     if campaign.closes_at is not None and now >= campaign.closes_at:
         return None, None
-    if not is_open(now, context.policy.window, context.tz):
+    if not open_now:
         return context.next_allowed(now), None
     steps = context.plan(invitation, now)
     step = due_step(steps, invitation.reminder_count, now)
     if step is None:
         return next_due(steps, invitation.reminder_count), None
-    conversation, busy = conversation_of(session, invitation) if talking else (None, False)
+    conversation, busy = conversation_of(session, invitation) if invitation.talking else (None, False)
     if busy:
         return now + BUSY_RETRY, None
     if conversation is not None and conversation.updated_at > now - ACTIVE_GRACE:
