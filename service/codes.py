@@ -1,4 +1,5 @@
 """One-time codes (A7): drawn from a CSPRNG, shown grouped, stored only as keyed hashes."""
+import base64
 import secrets
 
 from flows.codes import ALPHABET
@@ -14,6 +15,22 @@ def new_code() -> str:
     bits = int.from_bytes(secrets.token_bytes(5), "big")
     raw = "".join(ALPHABET[(bits >> shift) & 31] for shift in range(0, 5 * CODE_LENGTH, 5))
     return f"{raw[:4]}-{raw[4:]}"
+
+
+# Base32 writes 5 bits a letter, like new_code: the same 32 letters in our alphabet.
+_FROM_BASE32 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET)
+
+
+def new_codes(count: int) -> list[str]:
+    """`count` fresh codes in their canonical form, without the hyphen ("K7QM3XWD"): 40 random bits each."""
+    # One draw and one C-level encoding for all of them: a launch draws 100,000.
+    letters = base64.b32encode(secrets.token_bytes(5 * count)).decode("ascii").translate(_FROM_BASE32)
+    return [letters[start : start + CODE_LENGTH] for start in range(0, CODE_LENGTH * count, CODE_LENGTH)]
+
+
+def display(code: str) -> str:
+    """A canonical code grouped for reading: "K7QM3XWD" -> "K7QM-3XWD"."""
+    return f"{code[:4]}-{code[4:]}"
 
 
 def code_hash(vault, code: str) -> str | None:

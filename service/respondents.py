@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 
-from sqlalchemy import insert
 from sqlalchemy import select
 
+from .bulk_sql import insert_rows
+from .bulk_sql import matching
 from .campaign_errors import CampaignStateError
 from .invitations import SEND_COLUMNS
-from .invitations import chunks
 from .invitations import send_invitations
 from .models import Campaign
 from .models import Invitation
@@ -90,38 +90,23 @@ def add_respondents(session, runtime, campaign: Campaign, rows: list, now: datet
             continue
         accepted[digest] = (index, e164, placement)
     known, opted = _known_and_opted_out(session, campaign, list(accepted))
-    values = []
+    added = []
     for digest, (index, e164, placement) in accepted.items():
         if digest in known:
             report.duplicates.append({"index": index, "phone": mask(e164)})
         elif digest in opted:
             report.opted_out.append({"index": index, "phone": mask(e164)})
         else:
-            values.append(
-                {
-                    "campaign_id": campaign.id,
-                    "unit_id": placement.unit_id,
-                    "group_id": placement.group_id,
-                    "channel": placement.channel,
-                    "language": placement.language,
-                    # The real code is drawn when the invitation is sent (see campaigns).
-                    "code_hash": placeholder_code_hash(),
-                    "address_enc": vault.encrypt(e164),
-                    "address_hash": digest,
-                    "status": "created",
-                    "reminder_count": 0,
-                    "created_at": now,
-                }
-            )
-    insert_invitations(session, values)
-    if campaign.status == "open" and values:
+            added.append((digest, e164, placement))
+    insert_invitations(session, vault, campaign, added, now)
+    if campaign.status == "open" and added:
         # In an open campaign every earlier invitation was sent in its own
         # transaction, so the ones still "created" are exactly these.
         invitations = session.execute(
             select(*SEND_COLUMNS).where(Invitation.campaign_id == campaign.id, Invitation.status == "created").order_by(Invitation.id)
         ).all()
         send_invitations(session, runtime, campaign, invitations, now)
-    report.added = len(values)
+    report.added = len(added)
     for entries in (report.duplicates, report.opted_out):
         entries.sort(key=lambda entry: entry["index"])
     log.info(
@@ -131,28 +116,26 @@ def add_respondents(session, runtime, campaign: Campaign, rows: list, now: datet
     return report
 
 
-def insert_invitations(session, values: list[dict]):
-    """Insert invitation rows in bulk: one executemany per chunk, no ORM objects, no RETURNING."""
-    connection = session.connection()
-    for part in chunks(values, 10_000):
-        # Core, not the ORM's bulk insert: the same statement without its per-row bookkeeping.
-        connection.execute(insert(Invitation.__table__), part)
+def insert_invitations(session, vault, campaign: Campaign, added: list[tuple], now: datetime):
+    """Insert invitations for (address hash, E.164 number, placement) in bulk, encrypting each number on the way in."""
+    # A generator: on PostgreSQL the COPY sends rows while later ones are
+    # still being encrypted, and the server's inserting runs on the other core.
+    rows = (
+        (placement.unit_id, placement.group_id, placement.channel, placement.language,
+         # The real code is drawn when the invitation is sent (see campaigns).
+         placeholder_code_hash(), vault.encrypt(e164), digest)
+        for digest, e164, placement in added
+    )
+    insert_rows(
+        session.connection(), Invitation.__table__,
+        ["unit_id", "group_id", "channel", "language", "code_hash", "address_enc", "address_hash"], rows,
+        constants={"campaign_id": campaign.id, "status": "created", "reminder_count": 0, "created_at": now},
+    )
 
 
 def _known_and_opted_out(session, campaign: Campaign, digests: list[str]) -> tuple[set, set]:
     """Which address hashes the campaign invited already, and which opted out of the organisation."""
-    known, opted = set(), set()
-    for part in chunks(digests):
-        known.update(
-            session.scalars(
-                select(Invitation.address_hash).where(Invitation.campaign_id == campaign.id, Invitation.address_hash.in_(part))
-            )
-        )
-        opted.update(
-            session.scalars(
-                select(OptOut.address_hash).where(
-                    OptOut.organisation_id == campaign.organisation_id, OptOut.address_hash.in_(part)
-                )
-            )
-        )
+    connection = session.connection()
+    known = matching(connection, Invitation.__table__, "address_hash", digests, campaign_id=campaign.id)
+    opted = matching(connection, OptOut.__table__, "address_hash", digests, organisation_id=campaign.organisation_id)
     return known, opted
