@@ -1,4 +1,6 @@
 """The send job run by RQ workers: in-process with fakeredis, and forked against a real redis-server."""
+import os
+
 import pytest
 from rq import SimpleWorker
 from rq import Worker
@@ -8,6 +10,7 @@ from rq.job import JobStatus
 from service import db
 from service import runtime as runtimes
 from service.models import OutboxMessage
+from service.queue import DEFAULT_QUEUE
 from service.queue import SEND_QUEUE
 from service.runtime import Runtime
 from tests import outbox_rows
@@ -114,3 +117,15 @@ def test_the_preloading_worker_looks_for_a_lost_scheduler_every_few_seconds(redi
     worker = PreloadingWorker([SEND_QUEUE], connection=redis, maintenance_interval=DEFAULT_MAINTENANCE_TASK_INTERVAL)
     assert worker.maintenance_interval == MAINTENANCE_SECONDS <= 30
     assert PreloadingWorker([SEND_QUEUE], connection=redis, maintenance_interval=120).maintenance_interval == 120
+
+
+@pytest.mark.redis
+def test_the_preloading_worker_sends_in_process_and_forks_for_other_jobs(real_runtime, twilio_api):
+    ids = queue_rows(real_runtime)
+    other = real_runtime.queue(DEFAULT_QUEUE).enqueue(os.getpid)
+    queues = [real_runtime.queue(SEND_QUEUE), real_runtime.queue(DEFAULT_QUEUE)]
+    PreloadingWorker(queues, connection=real_runtime.redis).work(burst=True)
+    assert statuses(real_runtime, ids) == ["sent"] * 3
+    # The send job used this process's channel (and connections); the other job ran in a work horse.
+    assert "sms" in real_runtime.__dict__["_channels"]
+    assert other.return_value() not in (None, os.getpid())
