@@ -3,12 +3,13 @@
 On PostgreSQL each is ONE statement over arrays (unnest), whatever the batch
 size: the server plans it once and writes the rows set-based, instead of
 parsing a VALUES list of thousands of parameters or running one UPDATE per
-row. SQLite runs in process, where an executemany costs no round trips.
+row. The arrays go in psycopg's binary format (%(name)b): its text format
+quotes each element through a regular expression, ~10x the cost. SQLite runs
+in process, where an executemany costs no round trips.
 """
 from datetime import datetime
 
 from sqlalchemy import bindparam
-from sqlalchemy import text
 
 from .models import Invitation
 from .models import OutboxMessage
@@ -44,7 +45,8 @@ def write_reminders(session, claims: list[tuple[int, int, str]], rows: list[dict
         kinds=[claim[2] for claim in claims],
         now=now,
     )
-    written = session.connection().execute(_claim_and_write(session.bind.dialect, tuple(columns)), values).all()
+    statement = _claim_and_write(session.bind.dialect, tuple(columns))
+    written = session.connection().exec_driver_sql(statement, values).all()
     enqueue_send(session, sorted(outbox_id for outbox_id, _invitation_id in written))
     return {invitation_id for _outbox_id, invitation_id in written}
 
@@ -56,17 +58,17 @@ def _claim_and_write(dialect, columns: tuple[str, ...]):
     """The one statement of write_reminders on PostgreSQL: claim the numbers, then write the claimed ones' rows."""
     if columns not in _statements:
         outbox = OutboxMessage.__table__
-        arrays = "".join(f", CAST(:c_{name} AS {outbox.c[name].type.compile(dialect)}[])" for name in columns)
+        arrays = "".join(f", CAST(%(c_{name})b AS {outbox.c[name].type.compile(dialect)}[])" for name in columns)
         names = ", ".join(columns)
-        _statements[columns] = text(f"""
+        _statements[columns] = f"""
             WITH wanted AS (
                 SELECT wanted.*, nextval('{OUTBOX_SEQUENCE}') AS outbox_id
-                FROM unnest(CAST(:invitation_ids AS INTEGER[]), CAST(:numbers AS INTEGER[]), CAST(:kinds AS VARCHAR[]){arrays})
+                FROM unnest(CAST(%(invitation_ids)b AS INTEGER[]), CAST(%(numbers)b AS INTEGER[]), CAST(%(kinds)b AS VARCHAR[]){arrays})
                     WITH ORDINALITY AS wanted (claim_invitation_id, claim_number, claim_kind, {names}, position)
             ),
             claimed AS (
                 INSERT INTO reminder_sends (invitation_id, number, kind, created_at, outbox_id)
-                SELECT claim_invitation_id, claim_number, claim_kind, :now, outbox_id FROM wanted
+                SELECT claim_invitation_id, claim_number, claim_kind, %(now)s, outbox_id FROM wanted
                 ON CONFLICT DO NOTHING
                 RETURNING outbox_id
             )
@@ -75,7 +77,7 @@ def _claim_and_write(dialect, columns: tuple[str, ...]):
             FROM claimed JOIN wanted ON wanted.outbox_id = claimed.outbox_id
             ORDER BY wanted.position
             RETURNING id, invitation_id
-        """)
+        """
     return _statements[columns]
 
 
@@ -92,7 +94,7 @@ def reschedule(session, schedules: list[dict]):
             schedules,
         )
         return
-    session.connection().execute(
+    session.connection().exec_driver_sql(
         _RESCHEDULE,
         {
             "ids": [schedule["invitation"] for schedule in schedules],
@@ -102,9 +104,9 @@ def reschedule(session, schedules: list[dict]):
     )
 
 
-_RESCHEDULE = text("""
+_RESCHEDULE = """
     UPDATE invitations SET next_reminder_at = schedule.later, reminder_count = schedule.count
-    FROM unnest(CAST(:ids AS INTEGER[]), CAST(:laters AS TIMESTAMP WITH TIME ZONE[]), CAST(:counts AS INTEGER[]))
+    FROM unnest(CAST(%(ids)b AS INTEGER[]), CAST(%(laters)b AS TIMESTAMP WITH TIME ZONE[]), CAST(%(counts)b AS INTEGER[]))
         AS schedule (id, later, count)
     WHERE invitations.id = schedule.id
-""")
+"""
