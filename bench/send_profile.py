@@ -5,17 +5,21 @@
     .venv/bin/python bench/send_profile.py --cprofile # and the top of a cProfile of the SQLite run
 
 `send_outbox` runs in this process over invitation rows against the Twilio
-double (in a thread), with a real redis-server pacing at a rate that never
-holds. Statements and commits are counted with SQLAlchemy events, Redis
-calls with a counting connection, CPU with `time.thread_time` of the sending
-thread (the double's threads are not counted): figures that do not depend on
-how busy the machine is.
-Environment: BENCH_MESSAGES (default 1000), SVAR_SEND_BATCH (default 50).
+double (in a process of its own), with a real redis-server pacing at a rate
+that never holds. Statements and commits are counted with SQLAlchemy events,
+Redis calls with a counting connection, CPU with `time.process_time` of this
+process (the job and its lanes; the double is elsewhere): figures that do not
+depend on how busy the machine is. cProfile sees the calling thread only:
+run `--cprofile` with SVAR_SEND_CONCURRENCY=1 (the job then sends in it).
+Environment: BENCH_MESSAGES (default 1000), SVAR_SEND_BATCH (default 50),
+SVAR_SEND_CONCURRENCY (default 4).
 """
 import cProfile
 import os
 import pstats
+import subprocess
 import sys
+import threading
 import tempfile
 import time
 from pathlib import Path
@@ -34,12 +38,15 @@ from service import db  # noqa: E402
 from service import runtime as runtimes  # noqa: E402
 from service.models import OutboxMessage  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
-from tests.doubles.twilio_api import TwilioApiDouble  # noqa: E402
 from workers.send import send_outbox  # noqa: E402
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", 200 if common.QUICK else 1000))
 BATCH = int(os.environ.get("SVAR_SEND_BATCH", 50))
 PROFILE = "--cprofile" in sys.argv
+
+
+# The lanes of a job count from several threads.
+_counting = threading.Lock()
 
 
 class CountingRedis(Redis):
@@ -48,7 +55,8 @@ class CountingRedis(Redis):
     calls = 0
 
     def execute_command(self, *args, **options):
-        CountingRedis.calls += 1
+        with _counting:
+            CountingRedis.calls += 1
         return super().execute_command(*args, **options)
 
 
@@ -62,10 +70,34 @@ class Counts:
         event.listen(Engine, "commit", self._commit)
 
     def _statement(self, *_args):
-        self.statements += 1
+        with _counting:
+            self.statements += 1
 
     def _commit(self, *_args):
-        self.commits += 1
+        with _counting:
+            self.commits += 1
+
+
+DOUBLE = """
+import sys, time
+from tests.doubles.twilio_api import TwilioApiDouble
+print(TwilioApiDouble().start().url, flush=True)
+sys.stdin.read()
+"""
+
+
+class DoubleProcess:
+    """The Twilio double in a process of its own, so this process's CPU is the sender's alone."""
+
+    def __enter__(self):
+        self.process = subprocess.Popen([sys.executable, "-c", DOUBLE], cwd=common.ROOT, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+        self.url = self.process.stdout.readline().strip()
+        return self
+
+    def __exit__(self, *_exc):
+        self.process.stdin.close()
+        self.process.wait(timeout=10)
 
 
 def run(backend: str, folder: str, redis_url: str, double_url: str, counts: Counts) -> dict:
@@ -78,16 +110,16 @@ def run(backend: str, folder: str, redis_url: str, double_url: str, counts: Coun
     # One batch first: connections, the SDK client and compiled statements warm, as in a worker.
     send_outbox(batches[0])
     statements, commits, redis_calls = counts.statements, counts.commits, CountingRedis.calls
-    # Clocked by this thread's CPU: the double's threads and waits do not count.
+    # Clocked by this thread's CPU: waits do not count.
     profiler = cProfile.Profile(time.thread_time) if PROFILE else None
-    cpu, wall = time.thread_time(), time.perf_counter()
+    cpu, wall = time.process_time(), time.perf_counter()
     if profiler:
         profiler.enable()
     for batch in batches[1:]:
         send_outbox(batch)
     if profiler:
         profiler.disable()
-    cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     sent = sum(len(batch) for batch in batches[1:])
     with runtime.session() as session:
         left = session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != "sent"))
@@ -112,19 +144,16 @@ def run(backend: str, folder: str, redis_url: str, double_url: str, counts: Coun
 
 def main():
     common.print_machine()
-    print(f"{MESSAGES} invitations, {BATCH} per job, send_outbox in process (the first job is a warm-up)")
+    lanes = os.environ.get("SVAR_SEND_CONCURRENCY", "4")
+    print(f"{MESSAGES} invitations, {BATCH} per job, {lanes} lanes, send_outbox in process (the first job is a warm-up)")
     counts = Counts()
     rows = []
-    with tempfile.TemporaryDirectory() as folder, common.redis_server() as redis_url:
-        double = TwilioApiDouble().start()
-        try:
-            for backend in (["sqlite"] if common.QUICK else common.backends()):
-                figures = run(backend, folder, redis_url, double.url, counts)
-                rows.append([figures["backend"], figures["sent"], figures["left"], f"{figures['statements']:.1f}",
-                             f"{figures['commits']:.2f}", f"{figures['redis']:.1f}", f"{figures['cpu_ms']:.2f}", figures["rate"]])
-                db.dispose_all()
-        finally:
-            double.stop()
+    with tempfile.TemporaryDirectory() as folder, common.redis_server() as redis_url, DoubleProcess() as double:
+        for backend in (["sqlite"] if common.QUICK else common.backends()):
+            figures = run(backend, folder, redis_url, double.url, counts)
+            rows.append([figures["backend"], figures["sent"], figures["left"], f"{figures['statements']:.1f}",
+                         f"{figures['commits']:.2f}", f"{figures['redis']:.1f}", f"{figures['cpu_ms']:.2f}", figures["rate"]])
+            db.dispose_all()
     common.table(["database", "sent", "left", "statements/msg", "commits/msg", "redis calls/msg", "CPU ms/msg (sender)", "sends/s (in process)"], rows)
 
 

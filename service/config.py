@@ -60,6 +60,9 @@ class Config:
     # Free-text comments are shown only where at least this many were written (A6).
     min_comments: int = field(default_factory=lambda: _int("SVAR_MIN_COMMENTS", 10))
     send_batch: int = field(default_factory=lambda: _int("SVAR_SEND_BATCH", 50))
+    # Messages a send job has at the provider at once (threads, each with its own connection): also
+    # the most a killed worker can leave claimed but unrecorded.
+    send_concurrency: int = field(default_factory=lambda: _int("SVAR_SEND_CONCURRENCY", 4))
     # SMS per second the provider sends for our sender; unset: 10 for a long code, 30 for a messaging service.
     sms_rate: float | None = field(default_factory=lambda: _float("SVAR_SMS_RATE", None))
     # Seconds of messages we let wait in the provider's queue (Twilio keeps up to 4 hours); the rest waits in the outbox.

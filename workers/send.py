@@ -1,13 +1,17 @@
 """The send job: outbox ids in, messages out through their channel; idempotent, retried by RQ.
 
-One job holds one database connection, and each message costs one short
-transaction: it records the previous message as sent (Twilio accepted it)
-and claims this one. So a worker killed at any point has recorded every
-message the provider confirmed to it, and has claimed at most the one in
-flight: the rest of its batch stays pending.
+A job sends through a few lanes at once (threads, `send_concurrency`), so
+the provider's answer time overlaps: one worker then keeps several messages
+in flight instead of waiting for each. Each lane holds one database
+connection and takes the job's ids one at a time, and each message costs
+one short transaction: it records the lane's previous message as sent (the
+provider accepted it) and claims this one. So a worker killed at any point
+has recorded every message the provider confirmed to it, and has claimed at
+most one message per lane in flight: the rest of its batch stays pending.
 """
 import logging
 import math
+import threading
 from datetime import datetime
 from datetime import timedelta
 
@@ -46,6 +50,9 @@ FAILED = "failed"
 # Kinds that must not reach someone who opted out after they were queued;
 # a reply (the STOP confirmation itself) still goes.
 UNSOLICITED = ("invitation", "reminder")
+# Channels whose client is not safe to share between threads (Telegram's runs one asyncio loop
+# per process): their messages go one at a time per process, whatever the lanes.
+_ONE_AT_A_TIME = {"telegram": threading.Lock(), "simulator": threading.Lock()}
 
 
 class SendDeferred(Exception):
@@ -64,21 +71,13 @@ def enqueue_send(session, outbox_ids: list[int]):
 def send_outbox(outbox_ids: list[int], now: datetime | None = None) -> dict:
     """Send each pending row once; raise SendDeferred if any must be tried again."""
     runtime = runtimes.current()
-    outcomes = {}
-    retry_after = None
-    with _Job(runtime, now) as job:
-        for position, outbox_id in enumerate(outbox_ids):
-            outcomes[outbox_id], retry_after = job.send(outbox_id)
-            if outcomes[outbox_id] == HELD:
-                # The provider's queue is full: the rest stays pending, untouched,
-                # and the outbox sweeper brings it back as the queue drains.
-                break
-            if outcomes[outbox_id] == DEFERRED:
-                # The provider is throttling or down: the rest of the batch stays
-                # pending for the retry instead of hammering it now.
-                for rest in outbox_ids[position + 1 :]:
-                    outcomes[rest] = DEFERRED
-                break
+    feed = _Feed(outbox_ids)
+    lanes = min(max(1, runtime.config.send_concurrency), len(feed.ids))
+    if lanes <= 1:
+        _lane(runtime, now, feed)
+    else:
+        _run_lanes(runtime, now, feed, lanes)
+    outcomes, retry_after = feed.outcomes, feed.retry_after
     deferred = [outbox_id for outbox_id, outcome in outcomes.items() if outcome == DEFERRED]
     summary = {outcome: sum(1 for o in outcomes.values() if o == outcome) for outcome in set(outcomes.values())}
     if deferred and retry_after:
@@ -90,6 +89,99 @@ def send_outbox(outbox_ids: list[int], now: datetime | None = None) -> dict:
     if deferred:
         raise SendDeferred(f"{len(deferred)} of {len(outbox_ids)} messages deferred")
     return summary
+
+
+class _Feed:
+    """A job's ids, handed to its lanes one at a time, and what happened to each."""
+
+    def __init__(self, outbox_ids):
+        self.ids = list(outbox_ids)
+        self.outcomes = {}
+        self.retry_after = None
+        self._next = 0
+        self._stopped = False
+        self._lock = threading.Lock()
+        # Set once the first message went well (or the job stops): the other lanes wait for it,
+        # so a provider that is down or throttling gets one request from the job, not one per lane.
+        self.flowing = threading.Event()
+
+    def take(self) -> int | None:
+        """The next id to send, or None when all are taken or the job stops."""
+        with self._lock:
+            if self._stopped or self._next >= len(self.ids):
+                return None
+            self._next += 1
+            return self.ids[self._next - 1]
+
+    def report(self, outbox_id: int, outcome: str, retry_after: float | None):
+        with self._lock:
+            self.outcomes[outbox_id] = outcome
+            if retry_after is not None:
+                self.retry_after = max(self.retry_after or 0.0, retry_after)
+            if outcome == HELD:
+                # The provider's queue is full: the rest stays pending, untouched,
+                # and the outbox sweeper brings it back as the queue drains.
+                self._stopped = True
+            elif outcome == DEFERRED:
+                # The provider is throttling or down: the rest of the batch stays
+                # pending for the retry instead of hammering it now.
+                for rest in self.ids[self._next :]:
+                    self.outcomes.setdefault(rest, DEFERRED)
+                self._next = len(self.ids)
+                self._stopped = True
+        self.flowing.set()
+
+    def stop(self):
+        """No lane takes another id; those in flight finish and are recorded."""
+        with self._lock:
+            self._stopped = True
+        self.flowing.set()
+
+
+def _lane(runtime, now, feed: _Feed):
+    """Send ids from the feed one after the other on one connection."""
+    outbox_id = feed.take()
+    if outbox_id is None:
+        return
+    with _Job(runtime, now) as job:
+        while outbox_id is not None:
+            outcome, retry_after = job.send(outbox_id)
+            feed.report(outbox_id, outcome, retry_after)
+            outbox_id = feed.take()
+
+
+def _run_lanes(runtime, now, feed: _Feed, count: int):
+    """`count` lanes in threads; the first error of any lane stops the others and is raised (RQ retries)."""
+    errors = []
+
+    def lane(first: bool):
+        try:
+            if not first:
+                feed.flowing.wait()
+            _lane(runtime, now, feed)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            # Also wakes the waiting lanes when the first one ran out of ids, or failed.
+            if errors:
+                feed.stop()
+            feed.flowing.set()
+
+    threads = [threading.Thread(target=lane, args=(n == 0,), name=f"send-lane-{n}", daemon=True) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException:
+        # RQ's job timeout or a cold shutdown, raised in this thread: no lane starts
+        # another message, and those in flight are recorded before the job ends.
+        feed.stop()
+        for thread in threads:
+            thread.join()
+        raise
+    if errors:
+        raise errors[0]
 
 
 def send_one(runtime, outbox_id: int) -> str:
@@ -169,7 +261,12 @@ class _Job:
             return claimed, None
         channel_name, message, invited = claimed
         try:
-            provider_id = channel_for(channel_name, self.runtime).send(message)
+            one_at_a_time = _ONE_AT_A_TIME.get(channel_name)
+            if one_at_a_time is None:
+                provider_id = channel_for(channel_name, self.runtime).send(message)
+            else:
+                with one_at_a_time:
+                    provider_id = channel_for(channel_name, self.runtime).send(message)
         except OutcomeUnknown as exc:
             # Left in "sending": a status callback marks it sent, else the outbox
             # sweeper sends it again after the grace period.

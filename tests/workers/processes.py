@@ -42,6 +42,7 @@ def environment(config) -> dict:
         "SVAR_SMS_RATE": str(config.sms_rate) if config.sms_rate else None,
         "SVAR_SMS_BACKLOG": str(config.sms_backlog),
         "SVAR_SEND_BATCH": str(config.send_batch),
+        "SVAR_SEND_CONCURRENCY": str(config.send_concurrency),
         "SVAR_MIX_BATCH": str(config.mix_batch),
     }
     env = {key: value for key, value in os.environ.items() if key not in values and key != "TEST_DATABASE_URL"}

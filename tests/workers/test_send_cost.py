@@ -1,4 +1,8 @@
 """What one message costs the send job: one transaction, a handful of statements, one Redis call; counted, not timed."""
+import dataclasses
+import threading
+
+import pytest
 from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
@@ -14,8 +18,8 @@ MESSAGES = 12
 # Record the previous message as sent (outbox, invitation), claim this one with the gate's facts (one
 # UPDATE ... RETURNING), and SQLite's BEGIN IMMEDIATE; PostgreSQL's BEGIN is no statement of its own.
 STATEMENTS_PER_MESSAGE = 4
-# Once per job: the campaign's sending window (campaign, organisation, policy) and the last message's record.
-STATEMENTS_PER_JOB = 8
+# Once per lane of a job: the campaign's sending window (campaign, organisation, policy) and the last message's record.
+STATEMENTS_PER_LANE = 8
 
 
 def one_campaign(runtime, count=MESSAGES) -> list[int]:
@@ -35,29 +39,36 @@ class Counter:
 
     def __init__(self, runtime, monkeypatch):
         self.statements = self.commits = self.redis = 0
+        # A job's lanes count from several threads.
+        self._lock = threading.Lock()
         self.engine = db.engine_for(runtime.config.database_url, runtime.config.db_lock_timeout)
         event.listen(self.engine, "before_cursor_execute", self._statement)
         event.listen(self.engine, "commit", self._commit)
         command = runtime.redis.execute_command
 
         def counted(*args, **options):
-            self.redis += 1
+            with self._lock:
+                self.redis += 1
             return command(*args, **options)
 
         monkeypatch.setattr(runtime.redis, "execute_command", counted)
 
     def _statement(self, *_args):
-        self.statements += 1
+        with self._lock:
+            self.statements += 1
 
     def _commit(self, *_args):
-        self.commits += 1
+        with self._lock:
+            self.commits += 1
 
     def close(self):
         event.remove(self.engine, "before_cursor_execute", self._statement)
         event.remove(self.engine, "commit", self._commit)
 
 
-def test_a_message_costs_one_transaction_a_few_statements_and_one_redis_call(send_runtime, twilio_api, monkeypatch):
+@pytest.mark.parametrize("lanes", [1, 4])
+def test_a_message_costs_one_transaction_a_few_statements_and_one_redis_call(send_runtime, twilio_api, monkeypatch, lanes):
+    monkeypatch.setattr(send_runtime, "config", dataclasses.replace(send_runtime.config, send_concurrency=lanes))
     ids = one_campaign(send_runtime)
     # The pace script is loaded into Redis once per process, not per message.
     send_outbox(ids[:1])
@@ -67,8 +78,9 @@ def test_a_message_costs_one_transaction_a_few_statements_and_one_redis_call(sen
     finally:
         counter.close()
     sent = MESSAGES - 1
-    assert counter.commits == sent + 1
-    assert counter.statements <= STATEMENTS_PER_MESSAGE * sent + STATEMENTS_PER_JOB
+    # Each lane records its last message in a transaction of its own.
+    assert counter.commits == sent + lanes
+    assert counter.statements <= STATEMENTS_PER_MESSAGE * sent + STATEMENTS_PER_LANE * lanes
     assert counter.redis == sent
     with send_runtime.session() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")) == MESSAGES

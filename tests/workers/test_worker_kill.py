@@ -1,9 +1,12 @@
 """A send worker killed with SIGKILL before, during and after a provider call: nothing lost, nothing sent twice
 that Twilio confirmed.
 
-Real processes: redis-server, a forking `rq worker`, the web app served on
+Real processes: redis-server, an `rq worker`, the web app served on
 loopback (for Twilio's status callbacks) and the Twilio double, which can
-stall a request so the worker dies in the middle of it.
+stall requests so the worker dies in the middle of them. A send job has
+`send_concurrency` lanes, each with at most one message in flight: one lane
+(the guarantee message by message), and two (at most two claimed but not
+recorded when it dies, the rest of the batch untouched).
 """
 import dataclasses
 import threading
@@ -23,12 +26,17 @@ from workers.schedule import sweep_outbox
 from workers.send import enqueue_send
 
 pytestmark = pytest.mark.redis
-PHONES = ["+4791000001", "+4791000002", "+4791000003"]
+PHONES = ["+4791000001", "+4791000002", "+4791000003", "+4791000004"]
 GRACE = 0.5
 
 
+@pytest.fixture(params=[1, 2], ids=["1 lane", "2 lanes"])
+def lanes(request) -> int:
+    return request.param
+
+
 @pytest.fixture
-def live(twilio_config, real_redis, redis_server_url):
+def live(twilio_config, real_redis, redis_server_url, lanes):
     """The web app on loopback (PUBLIC_BASE_URL = its address) on a real Redis; yields its runtime."""
     holder = {}
     server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
@@ -41,6 +49,7 @@ def live(twilio_config, real_redis, redis_server_url):
         sending_grace=GRACE,
         pending_grace=GRACE,
         sms_rate=1000.0,
+        send_concurrency=lanes,
     )
     holder["app"] = create_app(config, redis=real_redis)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -50,9 +59,9 @@ def live(twilio_config, real_redis, redis_server_url):
     runtimes.install(None)
 
 
-def queue_batch(runtime) -> list[int]:
-    """One send job of three invitations, committed and enqueued as the runner does."""
-    ids = [outbox_rows.outbox_for_new_invitation(runtime, phone=phone)[0] for phone in PHONES]
+def queue_batch(runtime, phones) -> list[int]:
+    """One send job of these invitations, committed and enqueued as the runner does."""
+    ids = [outbox_rows.outbox_for_new_invitation(runtime, phone=phone)[0] for phone in phones]
     with runtime.transaction() as session:
         enqueue_send(session, ids)
     return ids
@@ -66,31 +75,35 @@ def rows(runtime, ids):
 def ledger(runtime, ids, twilio_api) -> dict:
     """Messages expected, sent (at Twilio), duplicated and lost, from the double's record."""
     received = Counter(message["to"] for message in list(twilio_api.messages))
+    phones = PHONES[: len(ids)]
     ledger = {
-        "expected": len(PHONES),
-        "sent": sum(1 for phone in PHONES if received[phone]),
-        "duplicated": sum(received[phone] - 1 for phone in PHONES if received[phone] > 1),
-        "lost": sum(1 for phone in PHONES if not received[phone]),
+        "expected": len(phones),
+        "sent": sum(1 for phone in phones if received[phone]),
+        "duplicated": sum(received[phone] - 1 for phone in phones if received[phone] > 1),
+        "lost": sum(1 for phone in phones if not received[phone]),
         "rows": [row.status for row in rows(runtime, ids)],
     }
     print("ledger:", ledger)
     return ledger
 
 
-def kill_mid_batch(runtime, twilio_api, tmp_path, stall) -> list[int]:
-    """Row 1 sent and recorded, row 2 stalled at Twilio when the worker dies, row 3 never tried."""
+def kill_mid_batch(runtime, twilio_api, tmp_path, stall, lanes) -> list[int]:
+    """Row 1 sent and recorded, the next `lanes` rows stalled at Twilio when the worker dies, the last never tried."""
     twilio_api.hang_seconds = 1.0
-    ids = queue_batch(runtime)
+    ids = queue_batch(runtime, PHONES[: lanes + 2])
+    # The first message goes alone (the other lanes wait for it to go well), then every lane stalls.
     twilio_api.fail_next("ok")
-    twilio_api.fail_next(stall)
+    twilio_api.fail_next(stall, count=lanes)
     worker = processes.start_worker(runtime.config, tmp_path / "worker.log")
     try:
-        processes.wait_for(lambda: twilio_api.requests >= 2, what="the second provider call")
+        processes.wait_for(lambda: twilio_api.requests >= 1 + lanes, what="the stalled provider calls")
     finally:
         processes.kill(worker)
-    first, second, third = rows(runtime, ids)
+    first, *stalled, last = rows(runtime, ids)
     # The first one's status callback may already have come.
-    assert first.status in ("sent", "delivered") and (second.status, third.status) == ("sending", "pending")
+    assert first.status in ("sent", "delivered")
+    # Claimed but unrecorded: at most one per lane; the rest of the batch untouched.
+    assert [row.status for row in stalled] == ["sending"] * lanes and last.status == "pending"
     return ids
 
 
@@ -102,41 +115,43 @@ def recover(runtime, tmp_path):
 
 
 @pytest.mark.parametrize("stall", ["drop", "hang", "lost-answer"])
-def test_a_killed_worker_loses_nothing_and_repeats_nothing_twilio_confirmed(live, twilio_api, tmp_path, stall):
+def test_a_killed_worker_loses_nothing_and_repeats_nothing_twilio_confirmed(live, twilio_api, tmp_path, stall, lanes):
     # Twilio reports each message it accepted to the status callback, ?ref= naming our row.
     twilio_api.deliver_after = 0.1
-    ids = kill_mid_batch(live, twilio_api, tmp_path, stall)
+    ids = kill_mid_batch(live, twilio_api, tmp_path, stall, lanes)
+    stalled = ids[1 : 1 + lanes]
     if stall == "drop":
-        # Twilio never got it: no callback, the row stays claimed by the dead worker.
-        processes.wait_for(lambda: twilio_api.requests >= 2 and not twilio_api.messages[1:], what="the drop")
+        # Twilio never got them: no callback, the rows stay claimed by the dead worker.
+        processes.wait_for(lambda: twilio_api.requests >= 1 + lanes and not twilio_api.messages[1:], what="the drops")
     else:
-        # Twilio accepted it (late, or its answer was lost): the callback settles the row.
-        processes.wait_for(lambda: rows(live, ids)[1].status in ("sent", "delivered"), what="the status callback")
-        second = rows(live, ids)[1]
-        assert second.provider_id == twilio_api.messages[1]["sid"] and second.body is None and second.address_enc is None
+        # Twilio accepted them (late, or its answers were lost): the callbacks settle the rows.
+        processes.wait_for(lambda: all(row.status in ("sent", "delivered") for row in rows(live, stalled)), what="the status callbacks")
+        sids = {message["sid"] for message in twilio_api.messages[1:]}
+        assert all(row.provider_id in sids and row.body is None and row.address_enc is None for row in rows(live, stalled))
     recover(live, tmp_path)
-    processes.wait_for(lambda: len(twilio_api.messages) >= 3, what="the resend")
+    processes.wait_for(lambda: len(twilio_api.messages) >= len(ids), what="the resend")
     result = ledger(live, ids, twilio_api)
-    assert (result["sent"], result["lost"], result["duplicated"]) == (3, 0, 0)
+    assert (result["sent"], result["lost"], result["duplicated"]) == (len(ids), 0, 0)
     assert set(result["rows"]) <= {"sent", "delivered"}
 
 
-def test_without_a_status_callback_an_unconfirmed_send_goes_twice_rather_than_never(live, twilio_api, tmp_path):
+def test_without_a_status_callback_an_unconfirmed_send_goes_twice_rather_than_never(live, twilio_api, tmp_path, lanes):
     # Twilio accepted, the worker died before hearing so, and no callback ever came:
-    # at least once is the promise, so the sweeper sends it again.
+    # at least once is the promise, so the sweeper sends them again: one per lane in flight.
     twilio_api.deliver_after = None
-    ids = kill_mid_batch(live, twilio_api, tmp_path, "lost-answer")
+    ids = kill_mid_batch(live, twilio_api, tmp_path, "lost-answer", lanes)
     recover(live, tmp_path)
     result = ledger(live, ids, twilio_api)
-    assert (result["sent"], result["lost"], result["duplicated"]) == (3, 0, 1)
-    assert result["rows"] == ["sent"] * 3
+    assert (result["sent"], result["lost"], result["duplicated"]) == (len(ids), 0, lanes)
+    assert result["rows"] == ["sent"] * len(ids)
 
 
+@pytest.mark.parametrize("lanes", [1], indirect=True)
 def test_a_status_callback_that_comes_first_is_not_undone_by_the_worker(live, twilio_api, tmp_path):
     # The callback overtakes the answer to the create call: delivered stays delivered.
     twilio_api.deliver_after = 0.0
     twilio_api.hang_seconds = 0.5
-    ids = queue_batch(live)[:1]
+    ids = queue_batch(live, PHONES[:1])
     twilio_api.fail_next("lost-answer")
     worker = processes.start_worker(live.config, tmp_path / "worker.log", burst=True)
     assert worker.wait(timeout=60) == 0
