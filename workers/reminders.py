@@ -7,7 +7,10 @@ its outbox row and advances the schedule in ONE transaction. Send jobs are
 enqueued after the commit; if Redis loses them, the outbox sweeper finds
 the rows. A sweep killed mid-batch rolls back and the next one redoes it.
 """
+import itertools
 import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 
@@ -15,6 +18,7 @@ from sqlalchemy import exists
 from sqlalchemy import or_
 from sqlalchemy import select
 
+from service import db
 from service import runtime as runtimes
 from service.models import Campaign
 from service.models import Conversation
@@ -48,23 +52,42 @@ ACTIVE_GRACE = timedelta(hours=1)
 # A conversation locked by the runner right now is looked at again this much later.
 BUSY_RETRY = timedelta(minutes=1)
 NUDGE_NUMBER = 0
+# Batches written at once on PostgreSQL, each on its own connection: most of a
+# batch's time is the server's (index and foreign-key upkeep, WAL), which runs
+# on one core per connection, while this process works out the next batch.
+# SQLite has one writer at a time: one.
+SWEEPERS = 2
 
 
 def sweep_reminders(now: datetime | None = None) -> int:
     """Write every due reminder and the stalled-conversation nudges; returns how many were written."""
     runtime = runtimes.current()
     now = now or utcnow()
+    taken = itertools.count()
+    sweepers = 1 if db.engine_for(runtime.config.database_url).dialect.name == "sqlite" else SWEEPERS
+    if sweepers == 1:
+        written = _batches(runtime, now, taken)
+    else:
+        with ThreadPoolExecutor(max_workers=sweepers) as pool:
+            # Each claims its own rows (SKIP LOCKED), as sweeps on several workers do.
+            running = [pool.submit(_batches, runtime, now, taken) for _ in range(sweepers)]
+            written = sum(sweeper.result() for sweeper in running)
+    with runtime.transaction() as session:
+        written += _nudge_batch(session, runtime, now)
+    if written:
+        log.info("reminder sweep wrote %d reminders", written)
+    return written
+
+
+def _batches(runtime, now, taken) -> int:
+    """Batches until none is full or MAX_BATCHES (shared through `taken`) are done; returns reminders written."""
     written = 0
-    for _ in range(MAX_BATCHES):
+    while next(taken) < MAX_BATCHES:
         with runtime.transaction() as session:
             claimed, count = _reminder_batch(session, runtime, now)
         written += count
         if claimed < BATCH:
             break
-    with runtime.transaction() as session:
-        written += _nudge_batch(session, runtime, now)
-    if written:
-        log.info("reminder sweep wrote %d reminders", written)
     return written
 
 
@@ -111,30 +134,28 @@ def _reminder_batch(session, runtime, now) -> tuple[int, int]:
         session,
         Invitation,
     )
-    invitations = session.execute(due).all()
+    invitations = session.connection().execute(due).all()
     if not invitations:
         return 0, 0
-    contexts: dict[int, CampaignContext] = {}
-    # Whether each campaign's sending window is open: one answer for the whole batch.
-    open_now: dict[int, bool] = {}
-    for campaign_id in {invitation.campaign_id for invitation in invitations}:
-        contexts[campaign_id] = context = CampaignContext.load(session, session.get(Campaign, campaign_id))
-        open_now[campaign_id] = is_open(now, context.policy.window, context.tz)
+    campaigns = {
+        campaign_id: _CampaignNow.load(session, campaign_id, now)
+        for campaign_id in {invitation.campaign_id for invitation in invitations}
+    }
     plain, rows, talking = [], [], []
     schedules = []
     for invitation in invitations:
-        context = contexts[invitation.campaign_id]
+        campaign = campaigns[invitation.campaign_id]
         if invitation.stopped:
             upcoming, reminder = None, None
         else:
-            upcoming, reminder = _visit(session, context, invitation, open_now[invitation.campaign_id], now)
+            upcoming, reminder = _visit(session, campaign, invitation, now)
         count = invitation.reminder_count
         if reminder is not None:
             step, conversation = reminder
             count = step.number
             if conversation is None:
                 plain.append((invitation.id, step.number, step.kind))
-                rows.append(reminder_row(context, invitation, step.kind, now))
+                rows.append(reminder_row(campaign.context, invitation, step.kind, now))
             else:
                 talking.append((invitation, step, conversation))
         # Never leave a claimed row due: the loop above would take it again.
@@ -147,21 +168,37 @@ def _reminder_batch(session, runtime, now) -> tuple[int, int]:
     fresh = claim_numbers(session, [(invitation.id, step.number, step.kind) for invitation, step, _c in talking], now)
     for invitation, step, conversation in talking:
         if invitation.id in fresh:
-            write_reminder(session, runtime, contexts[invitation.campaign_id], invitation, conversation, step.kind, now)
+            write_reminder(session, runtime, campaigns[invitation.campaign_id].context, invitation, conversation, step.kind, now)
             link_outbox(session, invitation.id, step.number)
     return len(invitations), written + len(fresh)
 
 
-def _visit(session, context: CampaignContext, invitation, open_now: bool, now) -> tuple[datetime | None, tuple | None]:
+@dataclass
+class _CampaignNow:
+    """A campaign as one batch sees it: what holds for all its invitations is worked out once."""
+
+    context: CampaignContext
+    # Open and not past its closing time: it still reminds.
+    live: bool
+    # The sending window is shut: when it opens next; None while it is open.
+    held_until: datetime | None
+
+    @classmethod
+    def load(cls, session, campaign_id: int, now: datetime) -> "_CampaignNow":
+        context = CampaignContext.load(session, session.get(Campaign, campaign_id))
+        campaign = context.campaign
+        live = campaign.status == "open" and (campaign.closes_at is None or now < campaign.closes_at)
+        held_until = None if is_open(now, context.policy.window, context.tz) else context.next_allowed(now)
+        return cls(context, live, held_until)
+
+
+def _visit(session, campaign: _CampaignNow, invitation, now) -> tuple[datetime | None, tuple | None]:
     """When to look at the invitation again, and the (step, conversation) to remind it of now, if any."""
-    campaign = context.campaign
-    if campaign.status != "open" or invitation.status not in REMINDABLE or not invitation.address_enc:
+    if not campaign.live or invitation.status not in REMINDABLE or not invitation.address_enc:
         return None, None
-    if campaign.closes_at is not None and now >= campaign.closes_at:
-        return None, None
-    if not open_now:
-        return context.next_allowed(now), None
-    steps = context.plan(invitation, now)
+    if campaign.held_until is not None:
+        return campaign.held_until, None
+    steps = campaign.context.plan(invitation, now)
     step = due_step(steps, invitation.reminder_count, now)
     if step is None:
         return next_due(steps, invitation.reminder_count), None

@@ -5,14 +5,12 @@ from datetime import timedelta
 from datetime import timezone
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy import update
 
 from flows.model import State
 from flows.model import Status
 from service import campaigns
-from service import db
 from service.models import Campaign
 from service.models import Conversation
 from service.models import Invitation
@@ -311,37 +309,3 @@ def test_a_completion_holding_the_row_is_skipped_not_reminded(send_runtime, twil
         locked.status = "completed"
     assert [row.invitation_id for row in rows(send_runtime)] == [free]
     assert sweep_reminders(due + timedelta(minutes=1)) == 0
-
-
-def test_a_batch_of_reminders_costs_the_same_statements_for_5_as_for_25(send_runtime, twilio_api):
-    _campaign_id, ids = launched(send_runtime, count=30)
-    drain(send_runtime, LAUNCH)
-    first_due = LAUNCH + 3 * DAY
-    with send_runtime.transaction() as session:
-        # Five are due at the first sweep, the other 25 an hour later.
-        session.execute(update(Invitation).where(Invitation.id.in_(ids[5:])).values(next_reminder_at=first_due + timedelta(hours=1)))
-    statements = []
-    engine = db.engine_for(send_runtime.config.database_url, send_runtime.config.db_lock_timeout)
-
-    def count(*_args):
-        statements.append(1)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert sweep_reminders(first_due) == 5
-        five = len(statements)
-        statements.clear()
-        assert sweep_reminders(first_due + timedelta(hours=1)) == 25
-        twenty_five = len(statements)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    # One statement per step of the batch (due rows, campaign, opt-outs, conversations, schedules,
-    # reminder records, outbox rows, links), not one per reminder.
-    assert five == twenty_five <= 16
-    with send_runtime.session() as session:
-        links = session.execute(
-            select(ReminderSend.invitation_id, OutboxMessage.invitation_id, OutboxMessage.kind)
-            .join(OutboxMessage, OutboxMessage.id == ReminderSend.outbox_id, isouter=True)
-        ).all()
-    assert len(links) == 30 and all(record == row and kind == "reminder" for record, row, kind in links)
-    assert drain(send_runtime, first_due + timedelta(hours=1)) == {"sent": 30}
