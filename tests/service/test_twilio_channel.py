@@ -93,7 +93,8 @@ def test_one_client_and_connection_for_many_sends(twilio_config, twilio_api):
     for _ in range(3):
         channel.send(OutgoingMessage(address="+4791234567", text="Hei"))
     assert len(twilio_api.messages) == 3
-    assert channel._client is not None and len(channel._http.session.adapters["http://"].poolmanager.pools) == 1
+    [pool] = [channel._http._pool.pools[key] for key in channel._http._pool.pools.keys()]
+    assert channel._client is not None and pool.num_connections == 1
 
 
 @pytest.mark.parametrize("kind", ["429", "500", "503"])
