@@ -9,6 +9,7 @@ the rows. A sweep killed mid-batch rolls back and the next one redoes it.
 """
 import itertools
 import logging
+from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -117,6 +118,8 @@ STOPPED = (
 )
 # A conversation in progress: its reminder goes through the runner.
 TALKING = exists().where(Conversation.invitation_id == Invitation.id).label("talking")
+# A due row as the batch reads it: a plain tuple's attributes cost a tenth of a Row's.
+Due = namedtuple("Due", [column.key for column in DUE_COLUMNS] + ["stopped", "talking"])
 
 
 def _reminder_batch(session, runtime, now) -> tuple[int, int]:
@@ -134,7 +137,7 @@ def _reminder_batch(session, runtime, now) -> tuple[int, int]:
         session,
         Invitation,
     )
-    invitations = session.connection().execute(due).all()
+    invitations = [Due(*row) for row in session.connection().execute(due)]
     if not invitations:
         return 0, 0
     campaigns = {
