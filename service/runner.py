@@ -5,7 +5,9 @@ status, pooled answers) commits in one transaction; send jobs are enqueued
 only after that commit.
 """
 import logging
+from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam
 from sqlalchemy import select
@@ -43,6 +45,7 @@ from .models import Invitation
 from .models import SurveyVersion
 from .outbox import queue_outbound
 from .reminders import reminders_sent
+from .surveys import parsed_survey
 from .surveys import survey_of
 from .thresholds import small_group_switches
 
@@ -94,28 +97,66 @@ def _first_receipt(session, message, now) -> bool:
     return session.connection().execute(statement, values).scalar() is not None
 
 
+class _InvitationIds(NamedTuple):
+    """What an outbox row needs of its invitation."""
+
+    id: int
+    campaign_id: int
+
+
+@dataclass
+class _Locked:
+    """The conversation a step works on, as plain values; its ORM object is loaded only for the steps that need one."""
+
+    conversation_id: int
+    channel: str
+    address_enc: str
+    state_enc: str
+    invitation: _InvitationIds
+    invitation_status: str
+    campaign_status: str
+    survey_version_id: int
+    survey_digest: str
+    conversation: Conversation | None = None
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> "_Locked":
+        invitation = conversation.invitation
+        campaign = invitation.campaign
+        return cls(
+            conversation.id, conversation.channel, conversation.address_enc, conversation.state_enc,
+            _InvitationIds(invitation.id, invitation.campaign_id), invitation.status, campaign.status,
+            campaign.survey_version_id, campaign.survey_version.sha256, conversation,
+        )
+
+    def orm(self, session) -> Conversation:
+        if self.conversation is None:
+            # Already locked by this transaction's read; apply_sprint needs its invitation too.
+            self.conversation = session.get(Conversation, self.conversation_id, options=[joinedload(Conversation.invitation)])
+        return self.conversation
+
+
 def _step(session, runtime, message, now):
     vault = runtime.vault
     address_hash = vault.address_hash(message.channel, message.address)
-    conversation = _locked_conversation(session, message.channel, address_hash)
-    opened = conversation is None
+    locked = _locked_conversation(session, message.channel, address_hash)
+    opened = locked is None
     if opened:
         if message.option is not None:
             return IGNORED
         conversation = _open_conversation(session, runtime, message, address_hash, now)
         if conversation is None:
             return APPLIED
-    state = State.from_dict(vault.decrypt_json(conversation.state_enc))
-    invitation = conversation.invitation
-    campaign = invitation.campaign
-    if campaign.status != "open":
-        _expire(session, runtime, conversation, state, now)
+        locked = _Locked.of(conversation)
+    state = State.from_dict(vault.decrypt_json(locked.state_enc))
+    if locked.campaign_status != "open":
+        _expire(session, runtime, locked.orm(session), state, now)
         return APPLIED
-    survey = survey_of(campaign.survey_version)
+    survey = _survey(session, locked)
     text = message.text
     if message.unreadable:
         # A sticker or an edit is no answer: explain, and count no attempt.
-        _send(session, runtime, conversation, [chat.unreadable(message.unreadable, language_of(survey, state.language))])
+        _send(session, runtime, locked, [chat.unreadable(message.unreadable, language_of(survey, state.language))])
         return APPLIED
     if message.option is not None:
         text = chat.button_reply(survey, state, message.question_id, message.option)
@@ -126,30 +167,59 @@ def _step(session, runtime, message, now):
         text = "?"
     inbound = Inbound(kind=InboundKind.MESSAGE, text=text)
     sprint = resume(survey, state, inbound, now, max_attempts=runtime.config.max_attempts)
-    apply_sprint(session, runtime, conversation, sprint, now)
+    if opened or sprint.has(EventType.OPTED_OUT) or sprint.has(EventType.COMPLETED):
+        apply_sprint(session, runtime, locked.orm(session), sprint, now)
+    else:
+        _apply_answer(session, runtime, locked, sprint, now)
     return APPLIED
 
 
-# The sender's conversation, locked, with its invitation, campaign and survey version in the same read.
+def _survey(session, locked):
+    """The parsed survey; its version's row is read only in a process that has not parsed it yet."""
+    survey = parsed_survey(locked.survey_digest)
+    if survey is None:
+        survey = survey_of(session.get(SurveyVersion, locked.survey_version_id))
+    return survey
+
+
+_CONVERSATIONS = Conversation.__table__
+_INVITATIONS = Invitation.__table__
+_CAMPAIGNS = Campaign.__table__
+_SURVEY_VERSIONS = SurveyVersion.__table__
+# The sender's conversation, locked, with what a step needs of its invitation,
+# campaign and survey version (the digest, not the source text) in the same
+# read; plain columns: building ORM objects cost more than the statement.
 _LOCKED_CONVERSATION = (
-    select(Conversation)
-    .join(Conversation.invitation)
-    .join(Invitation.campaign)
-    .join(Campaign.survey_version)
-    .options(
-        contains_eager(Conversation.invitation)
-        .contains_eager(Invitation.campaign)
-        .contains_eager(Campaign.survey_version)
-        # The survey's text is parsed once per process (surveys.survey_of); a step needs only its digest.
-        .defer(SurveyVersion.source),
+    select(
+        _CONVERSATIONS.c.id,
+        _CONVERSATIONS.c.channel,
+        _CONVERSATIONS.c.address_enc,
+        _CONVERSATIONS.c.state_enc,
+        _INVITATIONS.c.id.label("invitation_id"),
+        _INVITATIONS.c.campaign_id,
+        _INVITATIONS.c.status.label("invitation_status"),
+        _CAMPAIGNS.c.status.label("campaign_status"),
+        _SURVEY_VERSIONS.c.id.label("survey_version_id"),
+        _SURVEY_VERSIONS.c.sha256,
     )
-    .where(Conversation.channel == bindparam("channel"), Conversation.address_hash == bindparam("address_hash"))
-    .with_for_update(of=Conversation)
+    .select_from(
+        _CONVERSATIONS.join(_INVITATIONS, _INVITATIONS.c.id == _CONVERSATIONS.c.invitation_id)
+        .join(_CAMPAIGNS, _CAMPAIGNS.c.id == _INVITATIONS.c.campaign_id)
+        .join(_SURVEY_VERSIONS, _SURVEY_VERSIONS.c.id == _CAMPAIGNS.c.survey_version_id)
+    )
+    .where(_CONVERSATIONS.c.channel == bindparam("channel"), _CONVERSATIONS.c.address_hash == bindparam("address_hash"))
+    .with_for_update(of=_CONVERSATIONS)
 )
 
 
-def _locked_conversation(session, channel, address_hash) -> Conversation | None:
-    return session.scalar(_LOCKED_CONVERSATION, {"channel": channel, "address_hash": address_hash})
+def _locked_conversation(session, channel, address_hash) -> _Locked | None:
+    row = session.connection().execute(_LOCKED_CONVERSATION, {"channel": channel, "address_hash": address_hash}).first()
+    if row is None:
+        return None
+    return _Locked(
+        row.id, row.channel, row.address_enc, row.state_enc, _InvitationIds(row.invitation_id, row.campaign_id),
+        row.invitation_status, row.campaign_status, row.survey_version_id, row.sha256,
+    )
 
 
 def _open_conversation(session, runtime, message, address_hash, now) -> Conversation | None:
@@ -287,21 +357,35 @@ def apply_sprint(session, runtime, conversation: Conversation, sprint: Sprint, n
         invitation.completed_after = completed_after
         session.delete(conversation)
         return
-    _save_state(session, conversation, runtime.vault.encrypt_json(sprint.state.to_dict()), now)
+    state_enc = runtime.vault.encrypt_json(sprint.state.to_dict())
+    _save_state(session, conversation.id, state_enc, now)
+    set_committed_value(conversation, "state_enc", state_enc)
+    set_committed_value(conversation, "updated_at", now)
+
+
+def _apply_answer(session, runtime, locked: _Locked, sprint: Sprint, now: datetime):
+    """apply_sprint for a sprint that neither completes nor opts out, in plain statements on the locked row's values."""
+    _send(session, runtime, locked, sprint.outbound)
+    changes = {}
+    if sprint.has(EventType.LANGUAGE_CHANGED):
+        changes["language"] = sprint.state.language
+    if sprint.has(EventType.STARTED) and locked.invitation_status in OPEN_STATUSES:
+        changes.update(status="started", started_at=now)
+    if changes:
+        session.connection().execute(update(_INVITATIONS).where(_INVITATIONS.c.id == locked.invitation.id).values(**changes))
+    _save_state(session, locked.conversation_id, runtime.vault.encrypt_json(sprint.state.to_dict()), now)
 
 
 _SAVE_STATE = (
-    update(Conversation.__table__)
-    .where(Conversation.__table__.c.id == bindparam("conversation_id"))
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
     .values(state_enc=bindparam("new_state"), updated_at=bindparam("now"))
 )
 
 
-def _save_state(session, conversation, state_enc, now):
+def _save_state(session, conversation_id: int, state_enc: str, now: datetime):
     """Store the new state with one plain UPDATE: the ORM's unit of work for one changed row costs more than the step's engine."""
-    session.connection().execute(_SAVE_STATE, {"conversation_id": conversation.id, "new_state": state_enc, "now": now})
-    set_committed_value(conversation, "state_enc", state_enc)
-    set_committed_value(conversation, "updated_at", now)
+    session.connection().execute(_SAVE_STATE, {"conversation_id": conversation_id, "new_state": state_enc, "now": now})
 
 
 def _expire(session, runtime, conversation, state, now):
@@ -313,6 +397,7 @@ def _expire(session, runtime, conversation, state, now):
 
 
 def _send(session, runtime, conversation, outbound, kind="reply"):
+    """Outbox rows for the conversation (a Conversation, or a _Locked row: the same three attributes)."""
     queue_outbound(
         session,
         runtime,

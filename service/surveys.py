@@ -67,6 +67,11 @@ def survey_of(version: SurveyVersion) -> Survey:
     return survey
 
 
+def parsed_survey(digest: str) -> Survey | None:
+    """The survey this process already parsed from a source of this digest (survey_of), or None."""
+    return _by_digest.get(digest)
+
+
 @lru_cache(maxsize=64)
 def _parse(_digest: str, source: str, name: str) -> Survey:
     # Keyed by content digest: a stored version never changes, so parse once.

@@ -10,9 +10,15 @@ an enqueue per job would each show here as one more statement or round trip.
 import pytest
 from redis.connection import AbstractConnection
 from sqlalchemy import event
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from service import db
+from service.models import Campaign
+from service.models import Conversation
+from service.models import Invitation
+from service.models import OutboxMessage
+from service.models import SurveyVersion
 from service.queue import SEND_QUEUE
 from tests.factories import invite
 from tests.factories import invite_many
@@ -107,3 +113,55 @@ def test_a_duplicate_costs_one_statement_and_nothing_in_redis(client, config, ru
 
     assert [shape(statement) for statement in counted["sql"]] == ["INSERT inbound_receipts"]
     assert counted["redis"] == 0
+
+
+@pytest.fixture
+def loaded():
+    """ORM objects built from rows, by class name: the locked read of a mid-survey step builds none."""
+    seen = []
+
+    def on_load(target, _context):
+        seen.append(type(target).__name__)
+
+    classes = (Conversation, Invitation, Campaign, SurveyVersion)
+    for cls in classes:
+        event.listen(cls, "load", on_load)
+    yield seen
+    for cls in classes:
+        event.remove(cls, "load", on_load)
+
+
+def test_only_the_completing_step_loads_the_conversation_as_an_object(client, config, runtime, respondent, counted, loaded):
+    """Mid-survey steps work on the locked read's columns; the last one loads the conversation with its invitation once."""
+    body, shapes, objects = "Hei", [], []
+    for _ in range(40):
+        counted["sql"].clear()
+        loaded.clear()
+        sms(client, config, body)
+        shapes.append([shape(statement) for statement in counted["sql"]])
+        objects.append(sorted(loaded))
+        with runtime.session() as session:
+            invitation = session.scalar(select(Invitation).where(Invitation.address_hash == runtime.vault.address_hash("sms", PHONE)))
+            if invitation.status == "completed":
+                break
+            reply = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.invitation_id == invitation.id).order_by(OutboxMessage.id.desc())
+            ).first()
+        offered = [option["reply"] for option in reply.options or () if option["reply"] != "-"]
+        body = offered[0] if offered else "Bra"
+    assert invitation.status == "completed"
+    answered = ["INSERT inbound_receipts", "SELECT conversations", "INSERT outbox", "UPDATE conversations"]
+    assert shapes[1:-1] == [answered] * (len(shapes) - 2)
+    assert objects[1:-1] == [[]] * (len(shapes) - 2)
+    assert objects[-1] == ["Conversation", "Invitation"]
+    assert shapes[-1] == [
+        "INSERT inbound_receipts",
+        "SELECT conversations",
+        # The conversation and its invitation, for the pooled answers and the invitation's status.
+        "SELECT conversations",
+        "INSERT outbox",
+        "SELECT outbox",
+        "UPDATE invitations",
+        "INSERT answer_pool",
+        "DELETE conversations",
+    ]

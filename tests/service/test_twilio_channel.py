@@ -41,6 +41,29 @@ def test_verify_keeps_the_query_string(config):
         assert channel.verify(ctx.request)
 
 
+def test_a_signature_checks_one_hmac_when_it_matches_the_public_url(config, monkeypatch):
+    computed = []
+    compute = RequestValidator.compute_signature
+
+    def counting(validator, uri, params, algorithm=None):
+        computed.append(uri)
+        return compute(validator, uri, params, algorithm)
+
+    monkeypatch.setattr(RequestValidator, "compute_signature", counting)
+    signature = signed(config, f"{PUBLIC}/webhooks/twilio/sms", FORM)
+    computed.clear()
+    with request_context(signature=signature) as ctx:
+        assert TwilioChannel(config).verify(ctx.request)
+    assert computed == [f"{PUBLIC}/webhooks/twilio/sms"]
+
+
+def test_verify_still_accepts_the_url_signed_with_its_default_port(config):
+    # Twilio's own signing is not consistent about ports; the SDK accepts both forms, and so do we.
+    signature = signed(config, "https://svar.example.org:443/webhooks/twilio/sms", FORM)
+    with request_context(signature=signature) as ctx:
+        assert TwilioChannel(config).verify(ctx.request)
+
+
 def test_verify_refuses_missing_tampered_and_unconfigured(config):
     good = signed(config, f"{PUBLIC}/webhooks/twilio/sms", FORM)
     with request_context() as ctx:
