@@ -164,7 +164,6 @@ def _reminder_batch(session, runtime, now) -> tuple[int, int]:
         # Never leave a claimed row due: the loop above would take it again.
         later = max(upcoming, now + BUSY_RETRY) if upcoming is not None else None
         schedules.append({"invitation": invitation.id, "later": later, "count": count})
-    # Records first: their foreign-key checks find the rows as this batch locked them.
     written = len(write_reminders(session, plain, rows, now))
     reschedule(session, schedules)
     # A reminder recorded before (a sweep whose schedule update was lost) is not returned: never twice.
