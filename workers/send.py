@@ -12,6 +12,7 @@ most one message per lane in flight: the rest of its batch stays pending.
 import logging
 import math
 import threading
+from contextlib import contextmanager
 from datetime import datetime
 from datetime import timedelta
 
@@ -53,6 +54,10 @@ UNSOLICITED = ("invitation", "reminder")
 # Channels whose client is not safe to share between threads (Telegram's runs one asyncio loop
 # per process): their messages go one at a time per process, whatever the lanes.
 _ONE_AT_A_TIME = {"telegram": threading.Lock(), "simulator": threading.Lock()}
+# SQLite lets one writer in at a time anyway: the lanes of a process take turns at this lock
+# before queuing at the database's file lock, where each waiter costs a helper thread
+# (service/sqlite_writer.py; 918 of 950 transactions waited there with four lanes).
+_SQLITE_TURN = threading.Lock()
 
 
 class SendDeferred(Exception):
@@ -213,6 +218,7 @@ def warm_up(runtime):
             send_rows.close(connection, 0, "failed", None, None, now)
             send_rows.record_sent(connection, 0, "", now)
             send_rows.record_sent(connection, 0, "", now, invitation_id=0)
+            send_rows.record_and_claim(connection, (0, "", now, None), 0, now)
             # The send gate's campaign context (ORM loads), on any campaign there is.
             campaign_id = connection.execute(select(Campaign.id).limit(1)).scalar()
             if campaign_id is not None:
@@ -237,13 +243,26 @@ class _Job:
     def __enter__(self):
         config = self.runtime.config
         self.connection = db.engine_for(config.database_url, config.db_lock_timeout).connect()
+        if send_rows.one_statement(self.connection):
+            # Every write of the job is one atomic statement there: no BEGIN and COMMIT round trips.
+            self.connection.execution_options(isolation_level="AUTOCOMMIT")
+        self._turn = _SQLITE_TURN if self.connection.dialect.name == "sqlite" else None
         return self
+
+    @contextmanager
+    def _transaction(self):
+        if self._turn is None:
+            with self.connection.begin():
+                yield
+        else:
+            with self._turn, self.connection.begin():
+                yield
 
     def __exit__(self, *_exc):
         try:
             if self.accepted is not None:
                 # The last message of the job, or one whose next claim failed.
-                with self.connection.begin():
+                with self._transaction():
                     send_rows.record_sent(self.connection, *self.accepted)
                 self.accepted = None
         finally:
@@ -251,10 +270,8 @@ class _Job:
 
     def send(self, outbox_id: int) -> tuple[str, float | None]:
         """What happened, and the provider's retry_after in seconds when it deferred us with one."""
-        with self.connection.begin():
-            if self.accepted is not None:
-                send_rows.record_sent(self.connection, *self.accepted)
-            claimed = self._claim(outbox_id, self.now or utcnow())
+        with self._transaction():
+            claimed = self._claim(outbox_id, self.now or utcnow(), self.accepted)
         # Committed: forgotten only now, so a failed claim leaves it for __exit__ to record.
         self.accepted = None
         if isinstance(claimed, str):
@@ -293,9 +310,9 @@ class _Job:
         self.accepted = (outbox_id, provider_id, utcnow(), invited)
         return SENT, None
 
-    def _claim(self, outbox_id, now):
-        """pending -> sending; the message to send, or why not (the row is settled for that reason)."""
-        row = send_rows.claim(self.connection, outbox_id, now)
+    def _claim(self, outbox_id, now, accepted=None):
+        """Record `accepted`; pending -> sending; the message to send, or why not (the row is settled for that reason)."""
+        row = send_rows.record_and_claim(self.connection, accepted, outbox_id, now)
         if row is None:
             # Sent, failed, taken by another worker, or held till later: nothing to do now.
             return SKIPPED

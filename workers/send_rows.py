@@ -2,6 +2,13 @@
 
 The job runs them inside its own transactions (see workers/send.py); none
 commits. Rows come back as Core rows with the outbox's column names.
+
+On PostgreSQL recording a sent message and claiming the next is one
+statement (data-modifying CTEs), and so is recording one alone: each is
+atomic by itself, so the job runs them in autocommit, one round trip a
+message instead of five (BEGIN, record, invite, claim, COMMIT). SQLite has
+no data-modifying CTEs; there they are separate statements in the job's
+transaction, which costs no round trips in process.
 """
 from datetime import datetime
 
@@ -116,6 +123,61 @@ _INVITED = (
 )
 
 
+# The same record as one statement for PostgreSQL: the previous message sent (or, if its status
+# callback came first, given its provider id), and its invitation invited; bind names prev_*.
+_SENT_CTE = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("prev_id"), OutboxMessage.status.in_(UNRECORDED))
+    .values(
+        status="sent",
+        error_code=None,
+        error_message=None,
+        body=None,
+        address_enc=None,
+        provider_id=bindparam("prev_provider_id"),
+        sent_at=bindparam("prev_now"),
+        updated_at=bindparam("prev_now"),
+    )
+    .returning(OutboxMessage.id)
+    .cte("sent")
+)
+_SENT_LATE_CTE = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("prev_id"), ~exists(select(_SENT_CTE.c.id)))
+    .values(provider_id=func.coalesce(OutboxMessage.provider_id, bindparam("prev_provider_id")))
+    .returning(OutboxMessage.id)
+    .cte("sent_late")
+)
+_INVITED_CTE = (
+    update(Invitation)
+    .where(Invitation.id == bindparam("prev_invitation_id"), Invitation.status == "created", exists(select(_SENT_CTE.c.id)))
+    .values(status="invited", invited_at=bindparam("prev_now"))
+    .returning(Invitation.id)
+    .cte("invited")
+)
+_RECORD_AND_CLAIM = _CLAIM.add_cte(_SENT_CTE).add_cte(_SENT_LATE_CTE).add_cte(_INVITED_CTE)
+_RECORD = select(_SENT_CTE.c.id).add_cte(_SENT_LATE_CTE).add_cte(_INVITED_CTE)
+
+
+def one_statement(connection) -> bool:
+    """Whether recording and claiming are single statements here (PostgreSQL), safe to run in autocommit."""
+    return connection.dialect.name == "postgresql"
+
+
+def record_and_claim(connection, accepted: tuple | None, outbox_id: int, now: datetime):
+    """Record `accepted` (outbox id, provider id, moment, invitation id or None) as sent, then claim `outbox_id`."""
+    if accepted is None:
+        return claim(connection, outbox_id, now)
+    if not one_statement(connection):
+        record_sent(connection, *accepted)
+        return claim(connection, outbox_id, now)
+    return connection.execute(_RECORD_AND_CLAIM, {**_previous(*accepted), "outbox_id": outbox_id, "now": now}).first()
+
+
+def _previous(outbox_id: int, provider_id: str, now: datetime, invitation_id: int | None = None) -> dict:
+    return {"prev_id": outbox_id, "prev_provider_id": provider_id, "prev_now": now, "prev_invitation_id": invitation_id}
+
+
 def claim(connection, outbox_id: int, now: datetime):
     """pending -> sending if the row is due; the claimed row with the gate's facts, or None if it is not ours to send."""
     return connection.execute(_CLAIM, {"outbox_id": outbox_id, "now": now}).first()
@@ -147,6 +209,9 @@ def closing(status: str, error_code: str | None, error_message: str | None, now:
 
 def record_sent(connection, outbox_id: int, provider_id: str, now: datetime, invitation_id: int | None = None):
     """The provider accepted the message: sent and erased; `invitation_id`, if given, invited."""
+    if one_statement(connection):
+        connection.execute(_RECORD, _previous(outbox_id, provider_id, now, invitation_id))
+        return
     parameters = {"outbox_id": outbox_id, "provider_id": provider_id, "now": now}
     if connection.execute(_SENT, parameters).rowcount != 1:
         connection.execute(_SENT_LATE, parameters)
