@@ -6,7 +6,7 @@ call them inside their transaction, and queued work runs after its commit.
 Codes and SMS invitations: a code is only ever stored as its keyed hash
 (A7), yet the invitation SMS must carry it in plain text. An invitation
 added before launch gets a random placeholder instead (code_hash is NOT NULL
-and unique; see respondents.placeholder_code_hash); when the campaign opens
+and unique; see respondents.placeholder_code_hashes); when the campaign opens
 every invitation with a phone draws a fresh code, its hash replaces the
 placeholder, and the plain code goes only into the outbox body. Paper codes
 are different: they are returned once to the caller for printing and never

@@ -6,7 +6,8 @@ be written, and the type patterns looked up again for each number. Most
 rows are written plainly ("+47 912 34 567", "91234567"). For those, this
 reads the digits, picks the region among those sharing the country code and
 classifies the number exactly as phonenumbers does (same metadata, same
-order of tests, patterns compiled once): ~5 us. Anything else (letters,
+order of tests, patterns compiled once, the types a number of its length
+can be tried as one pattern): ~3 us. Anything else (letters,
 punctuation, a trunk or international prefix, another country, a number
 starting with the country code) goes to normalise_phone, so the answer is
 always what phonenumbers gives (tests/service/test_phone_reader.py compares
@@ -45,15 +46,14 @@ class _Desc:
 
     def __init__(self, desc):
         self.lengths = frozenset(desc.possible_length or ()) if desc is not None else frozenset()
-        pattern = desc.national_number_pattern if desc is not None else None
-        self.pattern = re.compile(pattern) if pattern else None
+        self.source = desc.national_number_pattern if desc is not None else None
+        self.pattern = re.compile(self.source) if self.source else None
+
+    def allows(self, length: int) -> bool:
+        return self.pattern is not None and (not self.lengths or length in self.lengths)
 
     def matches(self, national: str) -> bool:
-        if self.pattern is None:
-            return False
-        if self.lengths and len(national) not in self.lengths:
-            return False
-        return self.pattern.fullmatch(national) is not None
+        return self.allows(len(national)) and self.pattern.fullmatch(national) is not None
 
 
 class _Region:
@@ -66,20 +66,41 @@ class _Region:
         self.fixed_line = _Desc(metadata.fixed_line)
         self.mobile = _Desc(metadata.mobile)
         self.same_mobile_and_fixed_line = metadata.same_mobile_and_fixed_line_pattern
+        self._by_length: dict[int, tuple | None] = {}
 
     def number_type(self, national: str):
-        if not self.general.matches(national):
+        """phonenumbers' number_type: the first type in its order whose length and pattern fit."""
+        length = len(national)
+        if length not in self._by_length:
+            self._by_length[length] = self._types_of_length(length)
+        types = self._by_length[length]
+        if types is None or not self.general.pattern.fullmatch(national):
             return PhoneNumberType.UNKNOWN
-        for desc, kind in self.special:
-            if desc.matches(national):
-                return kind
-        if self.fixed_line.matches(national):
-            if self.same_mobile_and_fixed_line or self.mobile.matches(national):
-                return PhoneNumberType.FIXED_LINE_OR_MOBILE
-            return PhoneNumberType.FIXED_LINE
-        if not self.same_mobile_and_fixed_line and self.mobile.matches(national):
-            return PhoneNumberType.MOBILE
-        return PhoneNumberType.UNKNOWN
+        pattern, kinds = types
+        # One regular expression for all the types: alternatives are tried in order, as phonenumbers tests them.
+        found = pattern.fullmatch(national) if pattern is not None else None
+        if found is None:
+            return PhoneNumberType.UNKNOWN
+        kind = kinds[found.lastgroup]
+        if kind == PhoneNumberType.FIXED_LINE and (self.same_mobile_and_fixed_line or self.mobile.matches(national)):
+            return PhoneNumberType.FIXED_LINE_OR_MOBILE
+        return kind
+
+    def _types_of_length(self, length: int) -> tuple | None:
+        """(one pattern of the types a number this long can be, in order; the type of each alternative), or None."""
+        if not self.general.allows(length):
+            return None
+        candidates = [(desc, kind) for desc, kind in self.special if desc.allows(length)]
+        if self.fixed_line.allows(length):
+            candidates.append((self.fixed_line, PhoneNumberType.FIXED_LINE))
+        if not self.same_mobile_and_fixed_line and self.mobile.allows(length):
+            candidates.append((self.mobile, PhoneNumberType.MOBILE))
+        if not candidates:
+            return None, {}
+        # Each alternative is a named group around the type's own pattern; lastgroup names
+        # the alternative that matched (the outer group closes after any of its own).
+        pattern = re.compile("|".join(f"(?P<type{index}>{desc.source})" for index, (desc, _kind) in enumerate(candidates)))
+        return pattern, {f"type{index}": kind for index, (_desc, kind) in enumerate(candidates)}
 
 
 class PhoneReader:
@@ -143,6 +164,8 @@ class PhoneReader:
             if region.leading_digits is not None:
                 if region.leading_digits.match(national):
                     return region.number_type(national)
-            elif region.number_type(national) != PhoneNumberType.UNKNOWN:
-                return region.number_type(national)
+            else:
+                kind = region.number_type(national)
+                if kind != PhoneNumberType.UNKNOWN:
+                    return kind
         return PhoneNumberType.UNKNOWN
