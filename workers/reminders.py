@@ -18,8 +18,8 @@ from datetime import timedelta
 from sqlalchemy import exists
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
-from service import db
 from service import runtime as runtimes
 from service.models import Campaign
 from service.models import Conversation
@@ -65,7 +65,7 @@ def sweep_reminders(now: datetime | None = None) -> int:
     runtime = runtimes.current()
     now = now or utcnow()
     taken = itertools.count()
-    sweepers = 1 if db.engine_for(runtime.config.database_url).dialect.name == "sqlite" else SWEEPERS
+    sweepers = 1 if make_url(runtime.config.database_url).get_backend_name() == "sqlite" else SWEEPERS
     if sweepers == 1:
         written = _batches(runtime, now, taken)
     else:
