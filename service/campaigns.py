@@ -222,7 +222,9 @@ def _send_created(session, runtime, campaign: Campaign, now: datetime) -> list[i
         .where(Invitation.campaign_id == campaign.id, Invitation.status == "created", Invitation.address_hash.in_(opted))
         .values(status="opted_out")
     )
-    invitations = session.execute(
+    session.flush()
+    # Plain rows on the connection: the ORM's row loading cost more than the query for 100,000.
+    invitations = session.connection().execute(
         select(*SEND_COLUMNS).where(Invitation.campaign_id == campaign.id, Invitation.status == "created").order_by(Invitation.id)
     ).all()
     ids = send_invitations(session, runtime, campaign, invitations, now)

@@ -114,7 +114,7 @@ def _add(session, runtime, campaign: Campaign, rows: list, now: datetime) -> Res
     if campaign.status == "open" and added:
         # In an open campaign every earlier invitation was sent in its own
         # transaction, so the ones still "created" are exactly these.
-        invitations = session.execute(
+        invitations = session.connection().execute(
             select(*SEND_COLUMNS).where(Invitation.campaign_id == campaign.id, Invitation.status == "created").order_by(Invitation.id)
         ).all()
         send_invitations(session, runtime, campaign, invitations, now)
