@@ -7,10 +7,15 @@ Invitation rows (the launch wave: each passes the send gate and the Redis
 pace) are queued `send_batch` ids per job, as the launch queues them, to
 `rq worker send -w workers.rq_worker.PreloadingWorker` processes (as the
 Procfile starts them) that are already listening; the time runs from the
-enqueue until no row is pending. The baseline is the same double
-answering a plain loop of HTTP posts from one process (`requests`, one
-session), the most a sender could do with no database at all.
-Environment: BENCH_MESSAGES (default 6000), SVAR_SEND_BATCH (default 50).
+enqueue until no row is pending. Each job sends through
+`send_concurrency` lanes. A last run per database sends replies (no
+send gate, paced but never held), one id per job as the inbound step
+queues them, to show what a job costs. The baseline
+is the same double answering a plain loop of HTTP posts from one process
+(`requests`, one session), the most a sender could do with no database at
+all.
+Environment: BENCH_MESSAGES (default 6000), SVAR_SEND_BATCH (default 50),
+SVAR_SEND_CONCURRENCY (default 4).
 """
 import os
 import signal
@@ -39,17 +44,25 @@ from service import runtime as runtimes  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
 from tests.doubles.twilio_api import TwilioApiDouble  # noqa: E402
 from workers.schedule import sweep_outbox  # noqa: E402
+from service.queue import PIPELINE_JOBS  # noqa: E402
+from service.queue import SEND_QUEUE  # noqa: E402
+from service.queue import SEND_RETRY  # noqa: E402
+from service.queue import enqueue_all  # noqa: E402
 from workers.send import enqueue_send  # noqa: E402
+from workers.send import send_outbox  # noqa: E402
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", 300 if common.QUICK else 6000))
 BATCH = int(os.environ.get("SVAR_SEND_BATCH", 50))
+LANES = int(os.environ.get("SVAR_SEND_CONCURRENCY", 4))
+# Replies are one job each: fewer of them, the job's cost shows all the same.
+REPLIES = max(100, MESSAGES // 4)
 WORKERS = [1] if common.QUICK else [1, 2, 4]
 PACE_RATE = 50.0
 PACE_SECONDS = 2 if common.QUICK else 10
 
 
-def queue_invitations(runtime, count: int) -> list[int]:
-    """`count` invitations and their pending outbox rows; returns the outbox ids."""
+def queue_invitations(runtime, count: int, kind: str = "invitation") -> list[int]:
+    """`count` invitations and their pending outbox rows (invitations, or replies in their conversations); returns the outbox ids."""
     campaign_id = common.open_campaign(runtime, utcnow(), name=f"Send {time.time_ns()}")
     phones = [f"+4792{index:06d}" for index in range(count)]
     common.bulk_invitations(runtime, campaign_id, phones=phones, status="created")
@@ -61,7 +74,7 @@ def queue_invitations(runtime, count: int) -> list[int]:
     now = utcnow()
     with engine.begin() as connection:
         connection.execute(insert(OutboxMessage), [
-            {"channel": "sms", "address_enc": address, "body": "Hei! Svar på undersøkelsen: send et svar hit.", "kind": "invitation",
+            {"channel": "sms", "address_enc": address, "body": "Hei! Svar på undersøkelsen: send et svar hit.", "kind": kind,
              "campaign_id": campaign_id, "invitation_id": invitation_id, "status": "pending", "attempts": 0,
              "created_at": now, "updated_at": now}
             for invitation_id, address in invitations
@@ -70,9 +83,15 @@ def queue_invitations(runtime, count: int) -> list[int]:
         return list(session.scalars(select(OutboxMessage.id).where(OutboxMessage.campaign_id == campaign_id).order_by(OutboxMessage.id)))
 
 
-def enqueue(runtime, ids: list[int]):
-    with runtime.transaction() as session:
-        enqueue_send(session, ids)
+def enqueue(runtime, ids: list[int], per_job: int = BATCH):
+    """As the launch queues a wave (`send_batch` ids per job), or `per_job` ids per job, in pipelines of jobs."""
+    if per_job == runtime.config.send_batch:
+        with runtime.transaction() as session:
+            enqueue_send(session, ids)
+        return
+    jobs = [(SEND_QUEUE, send_outbox, (ids[start : start + per_job],), {"retry": SEND_RETRY}) for start in range(0, len(ids), per_job)]
+    for start in range(0, len(jobs), PIPELINE_JOBS):
+        enqueue_all(runtime, jobs[start : start + PIPELINE_JOBS])
 
 
 def pending(runtime, ids) -> int:
@@ -130,16 +149,16 @@ class Workers:
         self.wait(timeout=60)
 
 
-def drain(runtime, config, redis_url, workers: int, count: int) -> dict:
+def drain(runtime, config, redis_url, workers: int, count: int, per_job: int = BATCH, kind: str = "invitation") -> dict:
     """Workers started and listening first (their start-up is not the send path), then the rows queued and timed till sent."""
-    ids = queue_invitations(runtime, count)
+    ids = queue_invitations(runtime, count, kind)
     runtime.redis.flushdb()
     pool = Workers(workers, common.config_environment(config), redis_url, burst=False)
     try:
         common.wait_for(lambda: Worker.count(connection=runtime.redis) == workers, "the rq workers", seconds=120)
         cpu = pool.cpu_seconds()
         started = time.perf_counter()
-        enqueue(runtime, ids)
+        enqueue(runtime, ids, per_job)
         deadline = time.monotonic() + 600
         left = count
         while left and time.monotonic() < deadline:
@@ -202,7 +221,8 @@ def pacing(runtime, config, redis_url) -> dict:
 
 def main():
     common.print_machine()
-    print(f"{MESSAGES} invitations per run, {BATCH} per job, rq worker -w workers.rq_worker.PreloadingWorker (forking)")
+    print(f"{MESSAGES} invitations per run, {BATCH} per job, {LANES} lanes per job, "
+          f"rq worker -w workers.rq_worker.PreloadingWorker (send jobs in process)")
     rows = []
     with tempfile.TemporaryDirectory() as folder, common.redis_server() as redis_url:
         double = TwilioApiDouble().start()
@@ -212,16 +232,17 @@ def main():
                 url = common.fresh_database(backend, folder)
                 config = common.bench_config(url, redis_url, twilio_api_base_url=double.url, sms_rate=1e6, send_batch=BATCH)
                 runtime = Runtime(config)
-                for workers in WORKERS:
-                    figures = drain(runtime, config, redis_url, workers, MESSAGES)
-                    rows.append([backend, workers, figures["sent"], figures["seconds"], figures["rate"],
+                runs = [(workers, MESSAGES, BATCH, "invitation") for workers in WORKERS] + [(1, REPLIES, 1, "reply")]
+                for workers, count, per_job, kind in runs:
+                    figures = drain(runtime, config, redis_url, workers, count, per_job, kind)
+                    rows.append([backend, kind, workers, per_job, figures["sent"], figures["seconds"], figures["rate"],
                                  f"{figures['rate'] / ceiling:.0%}", f"{figures['cpu_ms']:.1f}", figures["rss"]])
                 if backend == "sqlite":
                     paced = pacing(runtime, config, redis_url)
         finally:
             double.stop()
     print(f"baseline: one process posting to the double with no database: {ceiling:,.0f} posts/s")
-    common.table(["database", "workers", "sent", "seconds", "sends/s", "of baseline", "worker CPU ms/msg", "peak RSS MB"], rows)
+    common.table(["database", "messages", "workers", "per job", "sent", "seconds", "sends/s", "of baseline", "worker CPU ms/msg", "peak RSS MB"], rows)
     error = paced["measured"] / paced["configured"] - 1
     print(f"pacing: configured {paced['configured']:g} SMS/s, measured {paced['measured']:.1f} SMS/s after the backlog "
           f"({error:+.1%}; {paced['sent']} of {paced['of']} sent)")
