@@ -106,8 +106,8 @@ class _Feed:
         self._next = 0
         self._stopped = False
         self._lock = threading.Lock()
-        # Set once the first message went well (or the job stops): the other lanes wait for it,
-        # so a provider that is down or throttling gets one request from the job, not one per lane.
+        # Set once the first message is settled without a deferral or hold (or the job stops): the other
+        # lanes wait for it, so a provider that is down or throttling gets one request from the job, not one per lane.
         self.flowing = threading.Event()
 
     def take(self) -> int | None:
