@@ -146,17 +146,16 @@ def _mark_invited(connection, by_phone: list, digests: list[str], invitations: l
     table = Invitation.__table__
     times = processed(connection, table, {"invited_at": now, "next_reminder_at": first_due})
     if by_phone and is_postgresql(connection):
-        # One statement per 10,000: each row of an executemany UPDATE costs the server an executor run.
-        for start in range(0, len(by_phone), BATCH):
-            connection.exec_driver_sql(
-                "UPDATE invitations SET code_hash = given.code_hash, status = 'invited', invited_at = %(invited_at)s,"
-                " next_reminder_at = %(next_reminder_at)s"
-                " FROM unnest(string_to_array(%(ids)s, ',')::integer[], string_to_array(%(digests)s, ',')) AS given (id, code_hash)"
-                " WHERE invitations.id = given.id",
-                # Joined texts, not lists: psycopg sends a list of 10,000 values at ~5 us each.
-                {**times, "ids": ",".join(str(invitation.id) for invitation in by_phone[start : start + BATCH]),
-                 "digests": ",".join(digests[start : start + BATCH])},
-            )
+        # One statement for all: each row of an executemany UPDATE costs the server an
+        # executor run, and a batch of thousands may be planned as a pass over the table.
+        connection.exec_driver_sql(
+            "UPDATE invitations SET code_hash = given.code_hash, status = 'invited', invited_at = %(invited_at)s,"
+            " next_reminder_at = %(next_reminder_at)s"
+            " FROM unnest(string_to_array(%(ids)s, ',')::integer[], string_to_array(%(digests)s, ',')) AS given (id, code_hash)"
+            " WHERE invitations.id = given.id",
+            # Joined texts, not lists: psycopg sends a list of 10,000 values at ~5 us each.
+            {**times, "ids": ",".join(str(invitation.id) for invitation in by_phone), "digests": ",".join(digests)},
+        )
     elif by_phone:
         rows = [(digest, times["invited_at"], times["next_reminder_at"], invitation.id) for invitation, digest in zip(by_phone, digests)]
         for start in range(0, len(rows), BATCH):
