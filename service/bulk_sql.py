@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from itertools import islice
 
 from sqlalchemy import Table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy import text
 
 # Rows per statement where a statement is needed (SQLite's executemany, lookups by value).
@@ -93,10 +94,15 @@ def insert_rows(connection, table: Table, names: list[str], rows, constants: dic
     columns = [*names, *constants]
     tail = tuple(constants.values())
     if is_postgresql(connection):
-        cursor = connection.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row + tail)
+        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        dbapi_error = connection.dialect.loaded_dbapi.Error
+        try:
+            with connection.connection.driver_connection.cursor().copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row + tail)
+        except dbapi_error as error:
+            # As a statement's error would be: IntegrityError for a duplicate, and so on.
+            raise DBAPIError.instance(statement, None, error, dbapi_error, dialect=connection.dialect) from error
         return
     statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
     rows = iter(rows)

@@ -3,6 +3,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from service import campaigns
 from service import db
@@ -69,6 +70,18 @@ def test_rows_written_below_the_orm_read_back_as_the_orm_writes_them(runtime, wo
     assert [(row.address_hash, row.code_hash, row.created_at, row.status) for row in written] == [
         (f"hash-{n}", placeholders[n], now, "created") for n in range(3)
     ]
+
+
+def test_a_duplicate_fails_as_a_statement_would(runtime, world):
+    campaign_id = draft(runtime, world)
+    rows = [(world.unit_ids[0], f"hash-{n}", "same-code-hash") for n in range(2)]
+    with pytest.raises(IntegrityError):
+        with runtime.transaction() as session:
+            insert_rows(session.connection(), Invitation.__table__, ["unit_id", "address_hash", "code_hash"], rows,
+                        constants={"campaign_id": campaign_id, "channel": "sms", "language": "nb", "status": "created",
+                                   "reminder_count": 0, "created_at": utcnow()})
+    with runtime.session() as session:
+        assert session.scalars(select(Invitation.id).where(Invitation.campaign_id == campaign_id)).all() == []
 
 
 def test_a_per_row_value_that_needs_its_bind_processor_is_refused(runtime, world):
