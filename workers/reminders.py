@@ -19,6 +19,7 @@ from sqlalchemy import exists
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import joinedload
 
 from service import runtime as runtimes
 from service.models import Campaign
@@ -175,6 +176,9 @@ def _reminder_batch(session, runtime, now) -> tuple[int, int]:
     return len(invitations), written + len(fresh)
 
 
+_CAMPAIGN_WITH = (joinedload(Campaign.organisation), joinedload(Campaign.survey_version))
+
+
 @dataclass
 class _CampaignNow:
     """A campaign as one batch sees it: what holds for all its invitations is worked out once."""
@@ -187,7 +191,9 @@ class _CampaignNow:
 
     @classmethod
     def load(cls, session, campaign_id: int, now: datetime) -> "_CampaignNow":
-        context = CampaignContext.load(session, session.get(Campaign, campaign_id))
+        # The organisation (time zone, name) and survey version (title) come in the same query.
+        campaign = session.get(Campaign, campaign_id, options=_CAMPAIGN_WITH)
+        context = CampaignContext.load(session, campaign)
         campaign = context.campaign
         live = campaign.status == "open" and (campaign.closes_at is None or now < campaign.closes_at)
         held_until = None if is_open(now, context.policy.window, context.tz) else context.next_allowed(now)

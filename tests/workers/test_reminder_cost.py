@@ -21,10 +21,10 @@ from workers import reminders as reminder_sweep
 from workers.reminders import sweep_reminders
 
 POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
-# Per batch: the due rows with their opt-outs and conversations, the campaign's context (campaign,
-# organisation, survey version, policy), the records with their outbox rows, the schedules;
-# SQLite adds BEGIN IMMEDIATE and writes records, rows and their links in three.
-STATEMENTS_PER_BATCH = 7 if POSTGRES else 10
+# Per batch: the due rows with their opt-outs and conversations, the campaign with its organisation
+# and survey version, its policy, the records with their outbox rows, the schedules; SQLite adds
+# BEGIN IMMEDIATE and writes records, rows and their links in three.
+STATEMENTS_PER_BATCH = 5 if POSTGRES else 8
 # After the batches: the stalled-conversation query (and SQLite's BEGIN IMMEDIATE of its transaction).
 STATEMENTS_AFTER = 1 if POSTGRES else 2
 
