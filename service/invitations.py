@@ -176,10 +176,15 @@ class InvitationTexts:
         self.campaign = campaign
         self.organisation = campaign.organisation.name
         self.survey = survey_of(campaign.survey_version)
-        self._around: dict[str, tuple[str, str] | None] = {}
+        self._around: dict[str, tuple[str, str]] = {}
 
     def body(self, invitation, code: str) -> str:
         language = invitation.language
+        if invitation.channel != "telegram":
+            around = self._around.get(language)
+            if around is not None:
+                # The SMS of an SMS respondent: the text around the code is known for this language.
+                return around[0] + code + around[1]
         title = survey_title(self.survey, language, self.campaign.default_language)
         if invitation.channel == "telegram":
             from .telegram_links import deep_link
@@ -187,13 +192,11 @@ class InvitationTexts:
             link = deep_link(self.config, code)
             if link:
                 return telegram_invitation_text(self.organisation, title, code, link, language)
-        if language in self._around:
-            around = self._around[language]
-            return around[0] + code + around[1] if around else invitation_text(self.organisation, title, code, language)
         text = invitation_text(self.organisation, title, code, language)
         # Every code is one run of the same letters and digits, so the text around it
         # (translation, typography, direction marks) is the same for every code.
-        self._around[language] = tuple(text.split(code)) if text.count(code) == 1 else None
+        if text.count(code) == 1:
+            self._around[language] = tuple(text.split(code))
         return text
 
 
