@@ -134,7 +134,10 @@ def _reminder_batch(session, runtime, now) -> tuple[int, int]:
     # By due time alone: the index gives the rows in order, and LIMIT stops
     # the scan at BATCH (a tie-break column would sort every due row first).
     due = _skip_locked(
-        select(*DUE_COLUMNS, STOPPED, TALKING).where(Invitation.next_reminder_at <= now).order_by(Invitation.next_reminder_at).limit(BATCH),
+        select(*DUE_COLUMNS, STOPPED, TALKING)
+        .where(Invitation.next_reminder_at <= now)
+        .order_by(Invitation.next_reminder_at)
+        .limit(BATCH),
         session,
         Invitation,
     )

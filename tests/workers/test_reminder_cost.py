@@ -56,7 +56,8 @@ def due_in_two_waves(runtime, first: int, second: int):
     drain(runtime, LAUNCH)
     due = LAUNCH + 3 * DAY
     with runtime.transaction() as session:
-        session.execute(update(Invitation).where(Invitation.id.in_(ids[first:])).values(next_reminder_at=due + timedelta(hours=1)))
+        later = update(Invitation).where(Invitation.id.in_(ids[first:])).values(next_reminder_at=due + timedelta(hours=1))
+        session.execute(later)
     return due
 
 

@@ -262,6 +262,28 @@ def test_a_lost_schedule_update_cannot_send_twice(send_runtime, twilio_api):
     assert invitation(send_runtime, only).next_reminder_at == LAUNCH + 7 * DAY
 
 
+def test_a_batch_mixing_lost_schedules_and_new_reminders_writes_only_the_new(send_runtime, twilio_api):
+    _campaign_id, ids = launched(send_runtime, count=6)
+    drain(send_runtime, LAUNCH)
+    due = LAUNCH + 3 * DAY
+    with send_runtime.transaction() as session:
+        session.execute(update(Invitation).where(Invitation.id.in_(ids[3:])).values(next_reminder_at=due + timedelta(hours=1)))
+    assert sweep_reminders(due) == 3
+    with send_runtime.transaction() as session:
+        # The first three lose their schedule update; the others come due: one batch of both.
+        session.execute(update(Invitation).where(Invitation.id.in_(ids[:3])).values(reminder_count=0, next_reminder_at=due))
+    assert sweep_reminders(due + timedelta(hours=1)) == 3
+    assert sorted(row.invitation_id for row in rows(send_runtime)) == sorted(ids) and sends(send_runtime) == 6
+    with send_runtime.session() as session:
+        linked = session.execute(
+            select(ReminderSend.invitation_id, OutboxMessage.invitation_id)
+            .join(OutboxMessage, OutboxMessage.id == ReminderSend.outbox_id)
+        ).all()
+    assert len(linked) == 6 and all(record == row for record, row in linked)
+    assert {invitation(send_runtime, ident).reminder_count for ident in ids} == {1}
+    assert drain(send_runtime, due + timedelta(hours=1)) == {"sent": 6}
+
+
 def test_a_worker_killed_between_claim_and_send(send_runtime, twilio_api):
     launched(send_runtime, count=1)
     drain(send_runtime, LAUNCH)
