@@ -239,11 +239,13 @@ class _Job:
         # (outbox id, provider id, moment, invitation id to mark invited): accepted by the provider, recorded with the next claim.
         self.accepted = None
         self.connection = None
+        self.autocommit = False
 
     def __enter__(self):
         config = self.runtime.config
         self.connection = db.engine_for(config.database_url, config.db_lock_timeout).connect()
-        if send_rows.one_statement(self.connection):
+        self.autocommit = send_rows.one_statement(self.connection)
+        if self.autocommit:
             # Every write of the job is one atomic statement there: no BEGIN and COMMIT round trips.
             self.connection.execution_options(isolation_level="AUTOCOMMIT")
         self._turn = _SQLITE_TURN if self.connection.dialect.name == "sqlite" else None
@@ -316,6 +318,23 @@ class _Job:
         if row is None:
             # Sent, failed, taken by another worker, or held till later: nothing to do now.
             return SKIPPED
+        try:
+            return self._prepare(row, outbox_id, now)
+        except Exception:
+            if self.autocommit:
+                # The claim is committed already (no transaction to roll back): put the row back,
+                # or it would wait out the sweeper's sending grace (minutes) for a Redis blip.
+                self._unclaim(outbox_id, now)
+            raise
+
+    def _unclaim(self, outbox_id, now):
+        try:
+            send_rows.hold(self.connection, outbox_id, None, now)
+        except Exception as exc:
+            log.warning("outbox %s: could not put back a claim (%s); the sweeper will", outbox_id, type(exc).__name__)
+
+    def _prepare(self, row, outbox_id, now):
+        """The claimed row past the gate, the address and the pace: the message, or why not."""
         window_closes = None
         if row.kind in UNSOLICITED:
             verdict = send_gate.check_unsolicited(self.connection, row, now, self.contexts)

@@ -2,6 +2,7 @@
 import dataclasses
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from service.channels.twilio import TwilioChannel
 from service.models import Invitation
@@ -9,6 +10,7 @@ from service.models import OptOut
 from service.models import OutboxMessage
 from service.queue import SEND_QUEUE
 from tests import outbox_rows
+from workers import send_gate
 from workers.send import SendDeferred
 from workers.send import enqueue_send
 from workers.send import send_outbox
@@ -139,3 +141,23 @@ def test_enqueue_send_forgets_on_rollback(send_runtime):
             enqueue_send(session, [1])
             raise RuntimeError("boom")
     assert send_runtime.queue(SEND_QUEUE).count == 0
+
+
+def test_redis_failing_after_the_claim_leaves_the_rest_pending_and_the_first_sent(send_runtime, twilio_api, monkeypatch):
+    ids = [outbox_rows.outbox_for_new_invitation(send_runtime, phone=f"+479100001{n}")[0] for n in range(3)]
+    calls = []
+
+    def pace(runtime, row, now, window_closes):
+        calls.append(row.id)
+        if len(calls) > 1:
+            raise RedisConnectionError("Redis went away")
+        return None
+
+    monkeypatch.setattr(send_gate, "pace", pace)
+    with pytest.raises(RedisConnectionError):
+        send_outbox(ids)
+    # The claim of the second is undone (rolled back on SQLite, put back in autocommit on PostgreSQL),
+    # not left "sending" for the sweeper's grace; the first, sent, is recorded; RQ retries the job.
+    rows = [load(send_runtime, outbox_id) for outbox_id in ids]
+    assert [(row.status, row.attempts) for row in rows] == [("sent", 1), ("pending", 0), ("pending", 0)]
+    assert rows[1].not_before is None
