@@ -55,8 +55,8 @@ UNSOLICITED = ("invitation", "reminder")
 # per process): their messages go one at a time per process, whatever the lanes.
 _ONE_AT_A_TIME = {"telegram": threading.Lock(), "simulator": threading.Lock()}
 # SQLite lets one writer in at a time anyway: the lanes of a process take turns at this lock
-# before queuing at the database's file lock, where each waiter costs a helper thread
-# (service/sqlite_writer.py; 918 of 950 transactions waited there with four lanes).
+# before queuing at the database's file lock, where a wait costs a blocking flock() on a helper
+# thread and two wake-ups (service/sqlite_writer.py; 918 of 950 transactions waited there with four lanes).
 _SQLITE_TURN = threading.Lock()
 
 
