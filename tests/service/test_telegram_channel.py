@@ -1,6 +1,5 @@
 """The Telegram adapter: reading updates, buttons, and sending through PTB's Bot to the Bot API double."""
 import os
-import time
 
 import pytest
 
@@ -183,14 +182,15 @@ def test_one_message_a_second_per_chat_across_workers(tg_runtime, telegram_api):
     two_workers = [channel_for("telegram", tg_runtime), type(channel_for("telegram", tg_runtime))(tg_runtime)]
     for channel in two_workers:
         channel.pacer.per_chat_seconds = 1.0
-    started = time.monotonic()
     two_workers[0].send(OutgoingMessage(address=str(CHAT), text="1"))
     two_workers[1].send(OutgoingMessage(address=str(CHAT), text="2"))
     two_workers[1].send(OutgoingMessage(address="5550003", text="other chat"))
     first, second, other = telegram_api.sent
     assert second["sent_at"] - first["sent_at"] >= 0.95
-    assert other["sent_at"] - second["sent_at"] < 0.5
-    assert time.monotonic() - started < 2
+    # Bounds with room for a loaded machine: another chat must not wait its own
+    # second (it would come >= 1 s later), and the pair waits one second, not two.
+    assert other["sent_at"] - second["sent_at"] < 0.9
+    assert other["sent_at"] - first["sent_at"] < 1.9
 
 
 class FakeClock:

@@ -103,7 +103,12 @@ def kill_mid_batch(runtime, twilio_api, tmp_path, stall, lanes) -> list[int]:
     # The first one's status callback may already have come.
     assert first.status in ("sent", "delivered")
     # Claimed but unrecorded: at most one per lane; the rest of the batch untouched.
-    assert [row.status for row in stalled] == ["sending"] * lanes and last.status == "pending"
+    # A message Twilio accepted may already be settled by its status callback
+    # (due 0.1 s after it) when the kill lands late on a loaded machine.
+    callback_may_have_come = twilio_api.deliver_after is not None and stall != "drop"
+    unrecorded = ("sending", "sent", "delivered") if callback_may_have_come else ("sending",)
+    assert len(stalled) == lanes and all(row.status in unrecorded for row in stalled)
+    assert last.status == "pending"
     return ids
 
 
