@@ -4,7 +4,9 @@ from datetime import timedelta
 
 from flows.definitions import bundled_survey
 from service.auth_tokens import create_token
+from service import campaigns
 from service.campaigns import create_campaign
+from service.models import Campaign
 from service.models import Organisation
 from service.models import Unit
 from service.models import User
@@ -71,3 +73,9 @@ def draft(runtime, world: World, unit_ids=None, closes_in=timedelta(days=14)) ->
             closes_at=utcnow() + closes_in if closes_in else None,
         )
         return campaign.id
+
+
+def add(runtime, campaign_id: int, rows: list[dict]):
+    """campaigns.add_respondents in a transaction of its own."""
+    with runtime.transaction() as session:
+        return campaigns.add_respondents(session, runtime, session.get(Campaign, campaign_id), rows)

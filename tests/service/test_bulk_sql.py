@@ -18,17 +18,13 @@ from service.models import OutboxMessage
 from service.models import utcnow
 from service.respondents import placeholder_code_hashes
 from tests.service.api_data import draft
+from tests.service.api_data import add
 from tests.service.api_data import make_world
 
 
 @pytest.fixture
 def world(runtime):
     return make_world(runtime)
-
-
-def add(runtime, campaign_id, rows):
-    with runtime.transaction() as session:
-        return campaigns.add_respondents(session, runtime, session.get(Campaign, campaign_id), rows)
 
 
 def respondents(count: int, first: int, world) -> list[dict]:

@@ -32,6 +32,7 @@ from tests.service.api_data import LANGUAGES
 from tests.service.api_data import PHONES
 from tests.service.api_data import SURVEY
 from tests.service.api_data import draft
+from tests.service.api_data import add
 from tests.service.api_data import make_world
 
 CODE = re.compile(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}\b")
@@ -40,11 +41,6 @@ CODE = re.compile(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}\b")
 @pytest.fixture
 def world(runtime):
     return make_world(runtime)
-
-
-def add(runtime, campaign_id, rows):
-    with runtime.transaction() as session:
-        return campaigns.add_respondents(session, runtime, session.get(Campaign, campaign_id), rows)
 
 
 def test_create_campaign_checks_units_language_and_closing(runtime, world):
