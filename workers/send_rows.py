@@ -96,20 +96,25 @@ _CLOSE = (
         updated_at=bindparam("now"),
     )
 )
-_SENT = (
-    update(OutboxMessage)
-    .where(OutboxMessage.id == bindparam("outbox_id"), OutboxMessage.status.in_(UNRECORDED))
-    .values(
-        status="sent",
-        error_code=None,
-        error_message=None,
-        body=None,
-        address_enc=None,
-        provider_id=bindparam("provider_id"),
-        sent_at=bindparam("now"),
-        updated_at=bindparam("now"),
+def _sent(outbox_id: str, provider_id: str, now: str):
+    """The UPDATE that records a message as sent, with its bind parameters named as given."""
+    return (
+        update(OutboxMessage)
+        .where(OutboxMessage.id == bindparam(outbox_id), OutboxMessage.status.in_(UNRECORDED))
+        .values(
+            status="sent",
+            error_code=None,
+            error_message=None,
+            body=None,
+            address_enc=None,
+            provider_id=bindparam(provider_id),
+            sent_at=bindparam(now),
+            updated_at=bindparam(now),
+        )
     )
-)
+
+
+_SENT = _sent("outbox_id", "provider_id", "now")
 # Its status callback came first (delivery.py reconciles by ?ref=): statuses only move forward, so "delivered" stays.
 _SENT_LATE = (
     update(OutboxMessage)
@@ -125,22 +130,7 @@ _INVITED = (
 
 # The same record as one statement for PostgreSQL: the previous message sent (or, if its status
 # callback came first, given its provider id), and its invitation invited; bind names prev_*.
-_SENT_CTE = (
-    update(OutboxMessage)
-    .where(OutboxMessage.id == bindparam("prev_id"), OutboxMessage.status.in_(UNRECORDED))
-    .values(
-        status="sent",
-        error_code=None,
-        error_message=None,
-        body=None,
-        address_enc=None,
-        provider_id=bindparam("prev_provider_id"),
-        sent_at=bindparam("prev_now"),
-        updated_at=bindparam("prev_now"),
-    )
-    .returning(OutboxMessage.id)
-    .cte("sent")
-)
+_SENT_CTE = _sent("prev_id", "prev_provider_id", "prev_now").returning(OutboxMessage.id).cte("sent")
 _SENT_LATE_CTE = (
     update(OutboxMessage)
     .where(OutboxMessage.id == bindparam("prev_id"), ~exists(select(_SENT_CTE.c.id)))
