@@ -87,3 +87,32 @@ def test_one_hundred_thousand_rows_in_one_upload(client, runtime, world, capsys)
     assert response.json["added"] == len(numbers) and [e["row"] for e in response.json["errors"]] == bad
     with capsys.disabled():
         print(f"\n100,000-row upload: {elapsed:.1f} s")
+
+
+@pytest.mark.parametrize("read_whole", [50_000, 1], ids=["read-whole", "looked-up"])
+def test_earlier_invitations_and_opt_outs_are_found_whether_read_whole_or_looked_up(client, runtime, world, monkeypatch, read_whole):
+    from service import respondents
+
+    # With a limit of 1 the campaign's two invitations are too many to read whole: their hashes are looked up.
+    monkeypatch.setattr(respondents, "READ_WHOLE", read_whole)
+    campaign_id = draft(runtime, world)
+    body, bad, numbers = spreadsheet(60)
+    lines = sorted(numbers)
+    first = ("telefon;språk;enhet\r\n" + "".join(f"{numbers[line][3:]};nb;Nord\r\n" for line in lines[:2])).encode()
+    assert upload(client, world, campaign_id, first).json["added"] == 2
+    with runtime.transaction() as session:
+        session.add(OptOut(organisation_id=world.organisation_id, address_hash=runtime.vault.address_hash("sms", numbers[lines[5]])))
+    seen, stop = statements()
+    try:
+        report = upload(client, world, campaign_id, body + f"{numbers[lines[9]][3:]};nb;Nord\r\n".encode()).json
+    finally:
+        stop()
+    # Lines are 1-based with the header: the appended line repeats one of this upload.
+    assert [entry["row"] for entry in report["duplicates"]] == [*lines[:2], len(numbers) + len(bad) + 2]
+    assert [entry["row"] for entry in report["opted_out"]] == [lines[5]]
+    assert [entry["row"] for entry in report["errors"]] == bad
+    assert report["added"] == len(numbers) - 3
+    looked_up = [sql for sql, _many in seen if "FROM invitations WHERE address_hash" in sql]
+    assert bool(looked_up) == (read_whole == 1)
+    with runtime.session() as session:
+        assert session.scalar(select(func.count()).select_from(Invitation)) == len(numbers) - 1
