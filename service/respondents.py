@@ -7,14 +7,14 @@ are read whole when few (else looked up with one statement per 10,000
 numbers); rows go in below the ORM (bulk_sql: COPY on PostgreSQL, streamed
 while rows are still read and encrypted; one executemany per 10,000 on SQLite).
 """
+import itertools
 import logging
 import secrets
-import itertools
-from itertools import chain
-from itertools import islice
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
+from itertools import chain
+from itertools import islice
 
 from sqlalchemy import select
 
