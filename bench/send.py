@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/send.py            # 1, 2 and 4 workers; then pacing at 50 SMS/s
     .venv/bin/python bench/send.py --quick    # 1 worker, a few hundred messages: the smoke test
+    .venv/bin/python bench/send.py --replies  # only the reply run, on each database
 
 Invitation rows (the launch wave: each passes the send gate and the Redis
 pace) are queued `send_batch` ids per job, as the launch queues them, to
@@ -9,13 +10,14 @@ pace) are queued `send_batch` ids per job, as the launch queues them, to
 Procfile starts them) that are already listening; the time runs from the
 enqueue until no row is pending. Each job sends through
 `send_concurrency` lanes. A last run per database sends replies (no
-send gate, paced but never held), one id per job as the inbound step
-queues them, to show what a job costs. The baseline
+send gate, paced but never held), each pushed on its own as an inbound
+step's after-commit hook pushes it (workers/replies.py: one drain job
+sends them in batches), to show what a reply costs the worker and the caller. The baseline
 is the same double answering a plain loop of HTTP posts from one process
 (`requests`, one session), the most a sender could do with no database at
 all.
-Environment: BENCH_MESSAGES (default 6000), SVAR_SEND_BATCH (default 50),
-SVAR_SEND_CONCURRENCY (default 4).
+Environment: BENCH_MESSAGES (default 6000), BENCH_REPLIES (default a
+quarter of it), SVAR_SEND_BATCH (default 50), SVAR_SEND_CONCURRENCY (default 4).
 """
 import os
 import signal
@@ -54,8 +56,9 @@ from workers.send import send_outbox  # noqa: E402
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", 300 if common.QUICK else 6000))
 BATCH = int(os.environ.get("SVAR_SEND_BATCH", 50))
 LANES = int(os.environ.get("SVAR_SEND_CONCURRENCY", 4))
-# Replies are one job each: fewer of them, the job's cost shows all the same.
-REPLIES = max(100, MESSAGES // 4)
+# Replies are queued one at a time: fewer of them, their cost shows all the same.
+REPLIES = int(os.environ.get("BENCH_REPLIES", max(100, MESSAGES // 4)))
+ONLY_REPLIES = "--replies" in sys.argv
 WORKERS = [1] if common.QUICK else [1, 2, 4]
 PACE_RATE = 50.0
 PACE_SECONDS = 2 if common.QUICK else 10
@@ -81,6 +84,14 @@ def queue_invitations(runtime, count: int, kind: str = "invitation") -> list[int
         ])
     with runtime.session() as session:
         return list(session.scalars(select(OutboxMessage.id).where(OutboxMessage.campaign_id == campaign_id).order_by(OutboxMessage.id)))
+
+
+def queue_replies(runtime, ids: list[int]) -> float:
+    """Each reply queued on its own, as an inbound step's after-commit hook queues it; returns the caller's CPU seconds for it."""
+    started = time.process_time()
+    for outbox_id in ids:
+        enqueue_all(runtime, [], [outbox_id])
+    return time.process_time() - started
 
 
 def enqueue(runtime, ids: list[int], per_job: int = BATCH):
@@ -158,7 +169,9 @@ def drain(runtime, config, redis_url, workers: int, count: int, per_job: int = B
         common.wait_for(lambda: Worker.count(connection=runtime.redis) == workers, "the rq workers", seconds=120)
         cpu = pool.cpu_seconds()
         started = time.perf_counter()
-        enqueue(runtime, ids, per_job)
+        caller = queue_replies(runtime, ids) if kind == "reply" else None
+        if kind != "reply":
+            enqueue(runtime, ids, per_job)
         deadline = time.monotonic() + 600
         left = count
         while left and time.monotonic() < deadline:
@@ -172,7 +185,7 @@ def drain(runtime, config, redis_url, workers: int, count: int, per_job: int = B
         pool.stop()
     sent = count - left
     return {"sent": sent, "left": left, "rate": sent / elapsed, "seconds": elapsed, "rss": pool.peak_rss,
-            "cpu_ms": cpu * 1000 / max(1, sent)}
+            "cpu_ms": cpu * 1000 / max(1, sent), "caller_ms": caller * 1000 / count if caller is not None else None}
 
 
 def baseline(double_url: str, count: int) -> float:
@@ -232,17 +245,21 @@ def main():
                 url = common.fresh_database(backend, folder)
                 config = common.bench_config(url, redis_url, twilio_api_base_url=double.url, sms_rate=1e6, send_batch=BATCH)
                 runtime = Runtime(config)
-                runs = [(workers, MESSAGES, BATCH, "invitation") for workers in WORKERS] + [(1, REPLIES, 1, "reply")]
-                for workers, count, per_job, kind in runs:
+                runs = [] if ONLY_REPLIES else [(workers, MESSAGES, BATCH, "invitation") for workers in WORKERS]
+                for workers, count, per_job, kind in runs + [(1, REPLIES, 1, "reply")]:
                     figures = drain(runtime, config, redis_url, workers, count, per_job, kind)
-                    rows.append([backend, kind, workers, per_job, figures["sent"], figures["seconds"], figures["rate"],
-                                 f"{figures['rate'] / ceiling:.0%}", f"{figures['cpu_ms']:.1f}", figures["rss"]])
-                if backend == "sqlite":
+                    caller = f"{figures['caller_ms']:.2f}" if figures["caller_ms"] is not None else ""
+                    rows.append([backend, kind, workers, "pushed" if kind == "reply" else per_job, figures["sent"], figures["seconds"],
+                                 figures["rate"], f"{figures['rate'] / ceiling:.0%}", f"{figures['cpu_ms']:.1f}", caller, figures["rss"]])
+                if backend == "sqlite" and not ONLY_REPLIES:
                     paced = pacing(runtime, config, redis_url)
         finally:
             double.stop()
     print(f"baseline: one process posting to the double with no database: {ceiling:,.0f} posts/s")
-    common.table(["database", "messages", "workers", "per job", "sent", "seconds", "sends/s", "of baseline", "worker CPU ms/msg", "peak RSS MB"], rows)
+    common.table(["database", "messages", "workers", "per job", "sent", "seconds", "sends/s", "of baseline", "worker CPU ms/msg",
+                  "caller CPU ms/msg", "peak RSS MB"], rows)
+    if ONLY_REPLIES:
+        return
     error = paced["measured"] / paced["configured"] - 1
     print(f"pacing: configured {paced['configured']:g} SMS/s, measured {paced['measured']:.1f} SMS/s after the backlog "
           f"({error:+.1%}; {paced['sent']} of {paced['of']} sent)")

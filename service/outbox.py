@@ -2,6 +2,7 @@
 from sqlalchemy import insert
 
 from .models import OutboxMessage
+from .queue import after_commit_replies
 
 # One statement for every step's rows, built once; plain rows, not ORM objects:
 # nothing in the step reads them back, and the unit of work costs more than the insert.
@@ -9,11 +10,9 @@ _INSERT = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id
 
 
 def queue_outbound(session, runtime, *, channel, address_enc, outbound, invitation=None, kind="reply", now=None):
-    """Write one outbox row per Outbound and queue their ids for sending after commit."""
+    """Write one outbox row per Outbound and queue their ids for sending after commit (replies to the replies list)."""
     if not outbound:
         return []
-    from workers.send import enqueue_send
-
     rows = [
         {
             "channel": channel,
@@ -32,5 +31,11 @@ def queue_outbound(session, runtime, *, channel, address_enc, outbound, invitati
     session.flush()
     result = session.connection().execute(_INSERT, rows if len(rows) > 1 else rows[0])
     ids = list(result.scalars())
-    enqueue_send(session, ids)
+    if kind == "reply":
+        # One inbound step's answer: pushed to the replies list, drained in batches by one job (workers/replies.py).
+        after_commit_replies(session, ids)
+    else:
+        from workers.send import enqueue_send
+
+        enqueue_send(session, ids)
     return ids

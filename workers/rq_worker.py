@@ -2,12 +2,12 @@
 
 A plain `rq worker` imports a job's module in each work horse it forks,
 which for the send job (SQLAlchemy models, the Twilio SDK, PTB) costs about
-a second of CPU per job; a reply is one job. Imported here once, every fork
+a second of CPU per job. Imported here once, every fork
 inherits the modules.
 
-Send jobs do not fork at all: a forked work horse cost ~28 ms of CPU per
+Send jobs (and the replies' drain job, which runs them) do not fork at all: a forked work horse cost ~28 ms of CPU per
 job (fork, page faults, new database, Redis and HTTPS connections) against
-~5 ms in process, and a reply is one job. They are short, take ids and
+~5 ms in process. They are short, take ids and
 keep no state between jobs except warm connections. Every other job (pool
 flushes, result warming, sweeps: long, and memory hungry) still runs in a
 forked work horse, so a large one cannot bloat the worker; before such a
@@ -26,6 +26,7 @@ import service.channels.telegram  # noqa: F401
 import service.channels.twilio  # noqa: F401
 import workers.progress_snapshots  # noqa: F401
 import workers.reminders  # noqa: F401
+import workers.replies  # noqa: F401
 import workers.schedule  # noqa: F401
 import workers.send  # noqa: F401
 import workers.store  # noqa: F401
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 # and the outbox sweeper leaves their rows alone. Found by the soak at 80 respondents.
 MAINTENANCE_SECONDS = 15
 # Jobs run in the worker process itself (see the module's docstring).
-IN_PROCESS = frozenset({"workers.send.send_outbox"})
+IN_PROCESS = frozenset({"workers.send.send_outbox", "workers.replies.drain_replies"})
 
 
 class PreloadingWorker(Worker):

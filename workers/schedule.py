@@ -15,6 +15,7 @@ from service.models import InboundReceipt
 from service.models import OutboxMessage
 from service.models import utcnow
 from service.queue import SEND_QUEUE
+from workers.replies import listed_ids
 from workers.send import enqueue_send
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,9 @@ def sweep_outbox(now: datetime | None = None) -> int:
         ).all()
         # Jobs still waiting or scheduled for a retry hold their own rows: a backlog is
         # no loss. Only those rows wait; a row whose job went with Redis is queued again even
-        # while new jobs keep the queue busy.
-        queued = _queued_ids(runtime.queue(SEND_QUEUE), overdue_before=now - pending_grace)
+        # while new jobs keep the queue busy. So do replies listed while a drain is pending;
+        # once its flag lapsed (a killed drainer), nobody holds them and they are queued here.
+        queued = _queued_ids(runtime.queue(SEND_QUEUE), overdue_before=now - pending_grace) | listed_ids(runtime.redis)
         candidates = session.scalars(
             select(OutboxMessage.id)
             .where(

@@ -20,6 +20,7 @@ from tests.service.conversation import answer_all
 from tests.service.conversation import last_reply
 from tests.service.conversation import replies
 from tests.service.conversation import say
+from workers.replies import LIST_KEY
 
 PHONE = "+4791234567"
 OTHER = "+4798765432"
@@ -60,12 +61,13 @@ def test_a_reply_to_the_invitation_starts_the_survey(runtime, invited):
     assert count(runtime, Conversation) == 1
 
 
-def test_send_jobs_carry_outbox_ids_only(runtime, redis, invited):
+def test_replies_are_queued_as_outbox_ids_only(runtime, redis, invited):
     say(runtime, PHONE, "Hei")
-    jobs = runtime.queue("send").get_jobs()
-    assert jobs, "a send job is queued after commit"
     ids = [row.id for row in replies(runtime, PHONE)]
-    assert jobs[-1].args == (ids,)
+    # The list holds the ids and nothing else; the drain job carries no arguments at all.
+    assert [int(value) for value in redis.lrange(LIST_KEY, 0, -1)] == ids
+    [job] = runtime.queue("send").get_jobs()
+    assert job.func_name == "workers.replies.drain_replies" and job.args == () and not job.kwargs
 
 
 def test_a_replayed_message_id_is_applied_once(runtime, invited):

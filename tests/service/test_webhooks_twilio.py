@@ -9,6 +9,7 @@ from service.models import InboundReceipt
 from service.models import OutboxMessage
 from service.queue import SEND_QUEUE
 from tests import factories
+from workers.replies import listed_ids
 
 PUBLIC = "https://svar.example.org"
 URL = "/webhooks/twilio/sms"
@@ -123,6 +124,7 @@ def test_through_the_real_runner_a_replay_is_a_duplicate(client, config, runtime
         assert session.scalars(select(InboundReceipt.external_id)).all() == [form["MessageSid"]]
         replies = session.scalars(select(OutboxMessage)).all()
     assert replies and all(row.status == "pending" and row.channel == "sms" for row in replies)
-    # The reply went to the send queue as ids, after the commit.
+    # The reply went to the replies list as ids, after the commit, and one drain job to the send queue.
+    assert listed_ids(runtime.redis) == {row.id for row in replies}
     [job] = runtime.queue(SEND_QUEUE).jobs
-    assert job.args == ([row.id for row in replies],)
+    assert job.func_name == "workers.replies.drain_replies" and job.args == ()
