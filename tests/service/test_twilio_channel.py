@@ -1,5 +1,7 @@
 """The Twilio adapter: signatures, parsing, and sends over HTTP to the API double."""
 import dataclasses
+import socket as socket_module
+import threading
 
 import pytest
 from flask import Flask
@@ -113,11 +115,34 @@ def test_send_through_a_messaging_service(twilio_config, twilio_api):
 
 def test_one_client_and_connection_for_many_sends(twilio_config, twilio_api):
     channel = TwilioChannel(twilio_config)
-    for _ in range(3):
+    channel.send(OutgoingMessage(address="+4791234567", text="Hei"))
+    [connection] = channel._http._local.connections.values()
+    socket = connection.sock
+    for _ in range(2):
         channel.send(OutgoingMessage(address="+4791234567", text="Hei"))
     assert len(twilio_api.messages) == 3
-    [pool] = [channel._http._pool.pools[key] for key in channel._http._pool.pools.keys()]
-    assert channel._client is not None and pool.num_connections == 1
+    assert channel._client is not None and list(channel._http._local.connections.values()) == [connection]
+    assert connection.sock is socket
+
+
+def test_a_connection_the_server_closed_is_replaced(twilio_config, twilio_api):
+    channel = TwilioChannel(twilio_config)
+    channel.send(OutgoingMessage(address="+4791234567", text="Hei"))
+    [connection] = channel._http._local.connections.values()
+    # As a server does with a keep-alive connection idle too long.
+    connection.sock.shutdown(socket_module.SHUT_RDWR)
+    channel.send(OutgoingMessage(address="+4791234567", text="Hei"))
+    assert len(twilio_api.messages) == 2
+
+
+def test_each_thread_sends_on_its_own_connection(twilio_config, twilio_api):
+    channel = TwilioChannel(twilio_config)
+    threads = [threading.Thread(target=channel.send, args=(OutgoingMessage(address="+4791234567", text="Hei"),)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(twilio_api.messages) == 3
 
 
 @pytest.mark.parametrize("kind", ["429", "500", "503"])
