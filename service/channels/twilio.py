@@ -6,6 +6,7 @@ import re
 import ssl
 import threading
 from base64 import b64encode
+from urllib.parse import quote_plus
 from urllib.parse import unquote
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
@@ -244,7 +245,7 @@ class TwilioChannel:
         status_callback = self.config.public_base_url.rstrip("/") + STATUS_PATH
         if message.reference:
             # Twilio signs the whole URL, so nobody else can claim a row with it.
-            status_callback += "?" + urlencode({REFERENCE: message.reference})
+            status_callback += f"?{REFERENCE}={quote_plus(message.reference)}"
         params = {"to": message.address, "body": message.text, "status_callback": status_callback}
         if self.config.twilio_messaging_service_sid:
             params["messaging_service_sid"] = self.config.twilio_messaging_service_sid
