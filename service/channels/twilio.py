@@ -6,6 +6,7 @@ import re
 import ssl
 import threading
 from base64 import b64encode
+from collections import deque
 from urllib.parse import quote_plus
 from urllib.parse import unquote
 from urllib.parse import urlencode
@@ -40,16 +41,20 @@ SID = re.compile(r"[A-Za-z0-9]{1,64}")
 # Twilio error codes that decide what a failed send means.
 UNSUBSCRIBED = 21610
 AUTHENTICATE = 20003
+# Idle keep-alive connections to Twilio kept per process: one per send lane, and some room.
+POOL_SIZE = 10
 
 
 class _HttpClient(HttpClient):
-    """The SDK's HTTP client interface on one keep-alive `http.client` connection per thread, optionally aimed at a test double.
+    """The SDK's HTTP client interface on keep-alive `http.client` connections, optionally aimed at a test double.
 
     The SDK builds, signs and parses the calls. Its default client sends them
     through `requests`, and urllib3's pool (the last version) still cost
     twice what the HTTP exchange itself does (pool keys, URL parsing, header
-    containers, retry objects): each send lane keeps its own connection to
-    the one host we call instead, reused while the server keeps it open.
+    containers, retry objects). Here a call takes an idle connection to its
+    host (or opens one), and puts it back for the next call, of any thread,
+    while the server keeps it open: the send lanes of one job and of the
+    next share them, so a TLS handshake is not repeated per job.
     Transport errors come out as the `requests` exceptions the SDK's client
     raises, so callers see the same failures.
     """
@@ -58,6 +63,8 @@ class _HttpClient(HttpClient):
         super().__init__(log, False, timeout)
         self._base_url = base_url.rstrip("/") if base_url else None
         self._local = threading.local()
+        # (scheme, host, port) -> idle connections; deque's append and pop are atomic, so no lock.
+        self._idle = {}
         # The environment's proxy and CA settings, read once, for the one host we call.
         with requests.Session() as session:
             settings = session.merge_environment_settings(self._base_url or TWILIO_API, {}, None, None, None)
@@ -90,25 +97,35 @@ class _HttpClient(HttpClient):
             content = response.read()
         except TimeoutError as exc:
             # The request may have left: its answer did not come in time.
-            self._drop(target)
+            connection.close()
             raise requests.ReadTimeout(str(exc)) from None
         except (OSError, http.client.HTTPException) as exc:
-            self._drop(target)
+            connection.close()
             raise requests.ConnectionError(f"{type(exc).__name__}: {exc}") from None
+        except BaseException:
+            # A job timeout mid-call: the connection is in an unknown state.
+            connection.close()
+            raise
         if response.will_close:
-            self._drop(target)
+            connection.close()
+        else:
+            self._put_back(target, connection)
         self._local.headers = response.headers
         return Response(response.status, content.decode("utf-8"), response.headers)
 
     def _connection(self, target, seconds):
-        """This thread's open connection to the target's host, or a new one (ConnectTimeout/ConnectionError if none)."""
-        connections = self._local.__dict__.setdefault("connections", {})
-        key = (target.scheme, target.hostname, target.port)
-        connection = connections.get(key)
-        if connection is not None and (connection.sock is None or wait_for_read(connection.sock, timeout=0.0)):
-            # Closed by the server while idle (readable means EOF here): a fresh one, as urllib3's pool does.
-            connection.close()
-            connection = None
+        """An idle open connection to the target's host, or a new one (ConnectTimeout/ConnectionError if none)."""
+        idle = self._idle.setdefault((target.scheme, target.hostname, target.port), deque())
+        connection = None
+        while connection is None:
+            try:
+                connection = idle.pop()
+            except IndexError:
+                break
+            if connection.sock is None or wait_for_read(connection.sock, timeout=0.0):
+                # Closed by the server while idle (readable means EOF here): the next, or a fresh one, as urllib3's pool does.
+                connection.close()
+                connection = None
         if connection is None:
             connection = self._open(target, seconds)
             try:
@@ -119,7 +136,6 @@ class _HttpClient(HttpClient):
             except OSError as exc:
                 connection.close()
                 raise requests.ConnectionError(f"{type(exc).__name__}: {exc}") from None
-            connections[key] = connection
         if connection.timeout != seconds:
             # A call with its own timeout (settimeout costs system calls, so only on a change).
             connection.timeout = seconds
@@ -156,15 +172,18 @@ class _HttpClient(HttpClient):
         connection.set_tunnel(target.hostname, port, headers=proxy_headers)
         return connection
 
-    def _drop(self, target):
-        connection = self._local.__dict__.get("connections", {}).pop((target.scheme, target.hostname, target.port), None)
-        if connection is not None:
+    def _put_back(self, target, connection):
+        idle = self._idle[(target.scheme, target.hostname, target.port)]
+        if len(idle) < POOL_SIZE:
+            idle.append(connection)
+        else:
             connection.close()
 
     def close(self):
-        """Close this thread's connections."""
-        for connection in self._local.__dict__.pop("connections", {}).values():
-            connection.close()
+        """Close the idle connections."""
+        for idle in list(self._idle.values()):
+            while idle:
+                idle.pop().close()
 
     def last_header(self, name: str) -> str | None:
         # http.client's headers are case-insensitive.
