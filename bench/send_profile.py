@@ -12,7 +12,7 @@ process (the job and its lanes; the double is elsewhere): figures that do not
 depend on how busy the machine is. cProfile sees the calling thread only:
 run `--cprofile` with SVAR_SEND_CONCURRENCY=1 (the job then sends in it).
 Environment: BENCH_MESSAGES (default 1000), SVAR_SEND_BATCH (default 50),
-SVAR_SEND_CONCURRENCY (default 4).
+SVAR_SEND_CONCURRENCY (default 4; SQLite runs at most 2, workers/send.py SQLITE_LANES).
 """
 import cProfile
 import os
@@ -145,7 +145,7 @@ def run(backend: str, folder: str, redis_url: str, double_url: str, counts: Coun
 def main():
     common.print_machine()
     lanes = os.environ.get("SVAR_SEND_CONCURRENCY", "4")
-    print(f"{MESSAGES} invitations, {BATCH} per job, {lanes} lanes, send_outbox in process (the first job is a warm-up)")
+    print(f"{MESSAGES} invitations, {BATCH} per job, {lanes} lanes (at most 2 on SQLite), send_outbox in process (the first job is a warm-up)")
     counts = Counts()
     rows = []
     with tempfile.TemporaryDirectory() as folder, common.redis_server() as redis_url, DoubleProcess() as double:

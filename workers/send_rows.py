@@ -65,6 +65,7 @@ GATE = (
     _of_campaign(Campaign.closes_at).label("closes_at"),
 )
 # Rows a send may still be recorded on: the sweeper may have put a claimed row back to pending meanwhile.
+# Spelled out as ORs: an IN list is expanded into the SQL text at every execution (SQLAlchemy's "post-compile").
 UNRECORDED = ("pending", "sending")
 
 
@@ -100,7 +101,7 @@ def _sent(outbox_id: str, provider_id: str, now: str):
     """The UPDATE that records a message as sent, with its bind parameters named as given."""
     return (
         update(OutboxMessage)
-        .where(OutboxMessage.id == bindparam(outbox_id), OutboxMessage.status.in_(UNRECORDED))
+        .where(OutboxMessage.id == bindparam(outbox_id), or_(*(OutboxMessage.status == status for status in UNRECORDED)))
         .values(
             status="sent",
             error_code=None,

@@ -11,6 +11,8 @@ from service import db
 from service.models import Invitation
 from service.models import OutboxMessage
 from tests import outbox_rows
+from workers.send import SQLITE_LANES
+from workers.send import lane_count
 from workers.send import send_outbox
 from workers.send import warm_up
 
@@ -88,7 +90,10 @@ def test_a_message_costs_one_transaction_a_few_statements_and_one_redis_call(sen
     finally:
         counter.close()
     sent = MESSAGES - 1
-    # Each lane records its last message in a transaction of its own.
+    # Each lane records its last message in a transaction of its own (SQLite runs at most two).
+    if counter.engine.dialect.name == "sqlite":
+        lanes = min(lanes, SQLITE_LANES)
+    assert lane_count(send_runtime, sent) == lanes
     assert counter.commits == sent + lanes
     assert counter.statements <= STATEMENTS_PER_MESSAGE[counter.engine.dialect.name] * sent + STATEMENTS_PER_LANE * lanes
     assert counter.server_transactions == 0
