@@ -24,6 +24,7 @@ from rq.timeouts import JobTimeoutException
 from service import runtime as runtimes
 from service.queue import SEND_QUEUE
 from service.queue import SEND_RETRY
+from workers.send import lane_count
 from workers.send import send_outbox
 
 log = logging.getLogger(__name__)
@@ -109,8 +110,7 @@ def listed_ids(redis) -> set[int]:
 
 def batch_size(runtime) -> int:
     """Ids per pop: one per send lane, so a Telegram ack (queued at the front) waits behind one message per lane, as behind one reply job before."""
-    config = runtime.config
-    return max(1, min(config.send_batch, config.send_concurrency))
+    return lane_count(runtime, runtime.config.send_batch)
 
 
 def drain_replies(now: datetime | None = None) -> dict:
