@@ -9,7 +9,7 @@ pace) are queued `send_batch` ids per job, as the launch queues them, to
 `rq worker send -w workers.rq_worker.PreloadingWorker` processes (as the
 Procfile starts them) that are already listening; the time runs from the
 enqueue until no row is pending. Each job sends through
-`send_concurrency` lanes. A last run per database sends replies (no
+`send_concurrency` lanes (at most two on SQLite). A last run per database sends replies (no
 send gate, paced but never held), each pushed on its own as an inbound
 step's after-commit hook pushes it (workers/replies.py: one drain job
 sends them in batches), to show what a reply costs the worker and the caller. The baseline
@@ -50,6 +50,7 @@ from service.queue import PIPELINE_JOBS  # noqa: E402
 from service.queue import SEND_QUEUE  # noqa: E402
 from service.queue import SEND_RETRY  # noqa: E402
 from service.queue import enqueue_all  # noqa: E402
+from workers.send import SQLITE_LANES  # noqa: E402
 from workers.send import enqueue_send  # noqa: E402
 from workers.send import send_outbox  # noqa: E402
 
@@ -234,7 +235,8 @@ def pacing(runtime, config, redis_url) -> dict:
 
 def main():
     common.print_machine()
-    print(f"{MESSAGES} invitations per run, {BATCH} per job, {LANES} lanes per job, "
+    print(f"{MESSAGES} invitations per run, {BATCH} per job, {LANES} lanes per job "
+          f"(at most {SQLITE_LANES} on SQLite), "
           f"rq worker -w workers.rq_worker.PreloadingWorker (send jobs in process)")
     rows = []
     with tempfile.TemporaryDirectory() as folder, common.redis_server() as redis_url:
