@@ -56,6 +56,8 @@ def log_in(browser, base, email):
     browser.find_element(By.ID, "email").send_keys(email)
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    # The click returns before the next page is in: read nothing of it until it is.
+    wait_for(lambda: "/admin/login" not in browser.current_url and text(browser), what="the page after logging in")
 
 
 def text(browser) -> str:
