@@ -7,12 +7,15 @@ Each sender is one simulated respondent at a time answering the whole survey
 (a closed loop: the next message leaves when the answer to the last came
 back). The load generator is wrk (`apt-get install -y wrk`), one thread and
 one connection per sender (bench/wrk.py), sending requests signed here
-beforehand; it reconnects for every request, as gunicorn's sync workers close
-each connection. The ceiling is `bench/ceiling.py` served by the same
+beforehand. gunicorn runs as the Procfile has it: two processes of four
+threads each (gthread); the Procfile's keep-alive is off here (--keep-alive 0),
+so every request comes on a new connection, as when nothing in front of
+gunicorn holds connections open. The ceiling is `bench/ceiling.py` served by the same
 gunicorn command. Every respondent's replies are checked to be those of the
 survey in order, so no message overtook the one before it.
-Environment: BENCH_SECONDS (whole seconds per level), BENCH_WEB_WORKERS
-(default 4, the Procfile's), BENCH_RESPONDENTS (prepared per level).
+Environment: BENCH_SECONDS (whole seconds per level), BENCH_WEB_WORKERS and
+BENCH_WEB_THREADS (default 2 and 4, the Procfile's), BENCH_RESPONDENTS (prepared per level),
+BENCH_LEVELS (senders per SMS level, comma-separated; default 4,16,64).
 """
 import http.client
 import json
@@ -43,8 +46,9 @@ from service.runner import handle_inbound  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", 1 if common.QUICK else 5))
-WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", 4))
-LEVELS = [4] if common.QUICK else [4, 16, 64]
+WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", 2))
+WEB_THREADS = int(os.environ.get("BENCH_WEB_THREADS", 4))
+LEVELS = [int(level) for level in os.environ.get("BENCH_LEVELS", "4" if common.QUICK else "4,16,64").split(",")]
 TELEGRAM_LEVEL = 4 if common.QUICK else 16
 TELEGRAM_SECRET = "bench-telegram-secret"
 SMS_PATH = "/webhooks/twilio/sms"
@@ -116,13 +120,13 @@ def load(port: int, senders: int, conversations: list, seconds: int, server_pids
 
 
 class Gunicorn:
-    """`gunicorn --workers N service.wsgi:app` as the Procfile runs it, on a free loopback port."""
+    """gunicorn as the Procfile runs it (gthread, N processes of M threads), on a free loopback port, a new connection per request."""
 
     def __init__(self, app: str, environment: dict, workers: int = WEB_WORKERS):
         self.port = common.free_port()
         self.process = subprocess.Popen(
             [str(common.ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--worker-class", "sync", "--log-level", "warning", app],
+             "--worker-class", "gthread", "--threads", str(WEB_THREADS), "--keep-alive", "0", "--log-level", "warning", app],
             cwd=common.ROOT, env=environment,
         )
         common.wait_for(self._up, f"gunicorn {app}")
@@ -208,8 +212,9 @@ def run_backend(backend: str, redis_url: str, folder: str, rows: list, memory: d
     server = Gunicorn("service.wsgi:app", common.config_environment(config))
     try:
         # Each worker's first steps import modules, parse the survey and load
-        # phone metadata: a second of CPU that belongs to no level's figures.
-        load(server.port, 2 * WEB_WORKERS, [c for pair in zip(*warm_up) for c in pair], WARM_UP_SECONDS, server.pids(), requests)
+        # phone metadata (and each thread opens its database connection): a
+        # second of CPU that belongs to no level's figures.
+        load(server.port, WEB_WORKERS * WEB_THREADS, [c for pair in zip(*warm_up) for c in pair], WARM_UP_SECONDS, server.pids(), requests)
         for channel, senders, campaign_id, conversations in batches:
             runtime.redis.flushdb()
             figures = load(server.port, senders, conversations, SECONDS, server.pids(), requests)
@@ -246,7 +251,7 @@ def run_ceiling(rows: list, folder: str):
 def main():
     common.print_machine()
     wrk.executable()
-    print(f"gunicorn --workers {WEB_WORKERS} (sync), {SECONDS} s per level, load from wrk (one thread and connection per sender)")
+    print(f"gunicorn --workers {WEB_WORKERS} --worker-class gthread --threads {WEB_THREADS} --keep-alive 0, {SECONDS} s per level, load from wrk (one thread and connection per sender)")
     rows, memory = [], {}
     with tempfile.TemporaryDirectory() as folder, common.redis_server() as redis_url:
         run_ceiling(rows, folder)
@@ -255,9 +260,9 @@ def main():
     ceiling = {row[2]: row[3]["rate"] for row in rows if row[1] == "ceiling"}
     common.table(
         ["database", "channel", "senders", "msg/s", "p50 ms", "p95 ms", "p99 ms", "errors", "surveys", "in order", "of ceiling",
-         "server CPU", "server CPU ms/msg", "client CPU"],
+         "server CPU", "server CPU ms/msg", "switches/msg", "client CPU"],
         [[backend, channel, senders, f["rate"], f["p50"], f["p95"], f["p99"], f["errors"], f.get("surveys", "-"), f.get("order", "-"),
-          f"{f['rate'] / ceiling[senders]:.0%}" if senders in ceiling else "-", f"{f['server_cpu']:.0%}", f"{f['server_ms']:.2f}",
+          f"{f['rate'] / ceiling[senders]:.0%}" if senders in ceiling else "-", f"{f['server_cpu']:.0%}", f"{f['server_ms']:.2f}", f"{f['server_switches']:.1f}",
           f"{f['client_cpu']:.0%}"]
          for backend, channel, senders, f in rows],
     )

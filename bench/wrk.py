@@ -49,6 +49,7 @@ def run(port: int, folder: Path, senders: int, seconds: int, server_pids: list[i
     """Drive `senders` closed-loop senders from `folder` for `seconds`: rate, latency percentiles, CPU of server and client."""
     servers = [psutil.Process(pid) for pid in server_pids]
     server_before = sum(sum(server.cpu_times()[:2]) for server in servers)
+    switches_before = _switches(servers)
     client_before = _children_cpu()
     started = time.perf_counter()
     command = [executable(), "-t", str(senders), "-c", str(senders), "-d", f"{max(1, round(seconds))}s", "--timeout", "30s",
@@ -56,6 +57,7 @@ def run(port: int, folder: Path, senders: int, seconds: int, server_pids: list[i
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     elapsed = time.perf_counter() - started
     server_cpu = sum(sum(server.cpu_times()[:2]) for server in servers) - server_before
+    switches = _switches(servers) - switches_before
     client_cpu = _children_cpu() - client_before
     line = next((line for line in done.stdout.splitlines() if line.startswith("WRK_JSON ")), None)
     if done.returncode != 0 or line is None:
@@ -79,7 +81,23 @@ def run(port: int, folder: Path, senders: int, seconds: int, server_pids: list[i
         "server_cpu": server_cpu / elapsed,
         # CPU seconds per message: what a step costs, much less moved by the machine's load than msg/s.
         "server_ms": server_cpu / max(1, messages) * 1000,
+        # Voluntary and involuntary: how often a message's server processes gave up a core (waits, preemption).
+        "server_switches": switches / max(1, messages),
     }
+
+
+def _switches(servers: list) -> int:
+    """Context switches of every thread of the servers (psutil's count is the main thread's only)."""
+    total = 0
+    for server in servers:
+        for status in Path(f"/proc/{server.pid}/task").glob("*/status"):
+            try:
+                lines = status.read_text().splitlines()
+            except OSError:
+                # The thread ended meanwhile.
+                continue
+            total += sum(int(line.split()[1]) for line in lines if "ctxt_switches" in line)
+    return total
 
 
 def _children_cpu() -> float:
