@@ -57,7 +57,9 @@ def _start_processes(env, redis_url, host, port, web_workers):
     return [
         ("worker", start("rq", "worker", "--with-scheduler", "-w", WORKER_CLASS, "--url", redis_url, SEND_QUEUE, DEFAULT_QUEUE)),
         ("scheduler", start("rq", "cron", "--url", redis_url, "workers/cron.py")),
-        ("web", start("gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers), "service.wsgi:app")),
+        # As the Procfile's web process: threads wait on the database and Redis (see README).
+        ("web", start("gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
+                      "--worker-class", "gthread", "--threads", "4", "service.wsgi:app")),
     ]
 
 
