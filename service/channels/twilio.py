@@ -1,20 +1,15 @@
 """Twilio SMS: signed webhooks in, the Messages REST API out."""
 import hmac
-import http.client
 import logging
 import re
-import ssl
 import threading
 from base64 import b64encode
-from collections import deque
-from urllib.parse import quote_plus
-from urllib.parse import unquote
 from urllib.parse import urlencode
-from urllib.parse import urlsplit
 
 import certifi
 import phonenumbers
 import requests
+import urllib3
 from twilio.base.exceptions import TwilioException
 from twilio.base.exceptions import TwilioRestException
 from twilio.base.exceptions import TwilioServiceException
@@ -22,7 +17,6 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
-from urllib3.util.wait import wait_for_read
 
 from .base import InboundMessage
 from .base import OutcomeUnknown
@@ -41,20 +35,17 @@ SID = re.compile(r"[A-Za-z0-9]{1,64}")
 # Twilio error codes that decide what a failed send means.
 UNSUBSCRIBED = 21610
 AUTHENTICATE = 20003
-# Idle keep-alive connections to Twilio kept per process: one per send lane, and some room.
+# Keep-alive connections to Twilio per process: one per send lane, and some room.
 POOL_SIZE = 10
 
 
 class _HttpClient(HttpClient):
-    """The SDK's HTTP client interface on keep-alive `http.client` connections, optionally aimed at a test double.
+    """The SDK's HTTP client interface on urllib3, optionally aimed at a test double, keeping the last response headers.
 
-    The SDK builds, signs and parses the calls. Its default client sends them
-    through `requests`, and urllib3's pool (the last version) still cost
-    twice what the HTTP exchange itself does (pool keys, URL parsing, header
-    containers, retry objects). Here a call takes an idle connection to its
-    host (or opens one), and puts it back for the next call, of any thread,
-    while the server keeps it open: the send lanes of one job and of the
-    next share them, so a TLS handshake is not repeated per job.
+    The SDK builds, signs and parses the calls; its default client sends them
+    through `requests`, whose per-request work (merging session settings,
+    hooks, cookies, encoding) was half of a send's CPU. One pool of keep-alive
+    connections to the one host we call, shared by the send job's lanes.
     Transport errors come out as the `requests` exceptions the SDK's client
     raises, so callers see the same failures.
     """
@@ -62,15 +53,17 @@ class _HttpClient(HttpClient):
     def __init__(self, base_url: str | None, timeout: float):
         super().__init__(log, False, timeout)
         self._base_url = base_url.rstrip("/") if base_url else None
-        self._local = threading.local()
-        # (scheme, host, port) -> idle connections; deque's append and pop are atomic, so no lock.
-        self._idle = {}
+        self._last = threading.local()
         # The environment's proxy and CA settings, read once, for the one host we call.
         with requests.Session() as session:
             settings = session.merge_environment_settings(self._base_url or TWILIO_API, {}, None, None, None)
-        self._proxy = urlsplit(next(iter(settings["proxies"].values()))) if settings["proxies"] else None
-        self._verify = settings["verify"]
-        self._tls_context = None
+        proxy = next(iter(settings["proxies"].values()), None) if settings["proxies"] else None
+        verify = settings["verify"]
+        tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": verify if isinstance(verify, str) else certifi.where()}
+        if verify is False:
+            tls = {"cert_reqs": "CERT_NONE"}
+        pool = {"maxsize": POOL_SIZE, "block": False, "retries": False, **tls}
+        self._pool = urllib3.ProxyManager(proxy, **pool) if proxy else urllib3.PoolManager(**pool)
 
     def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None, allow_redirects=False):
         if self._base_url and url.startswith(TWILIO_API):
@@ -80,126 +73,30 @@ class _HttpClient(HttpClient):
         fields = dict(headers or {})
         body = None
         if data:
-            body = urlencode(_present(data), doseq=True).encode("utf-8")
+            body = urlencode(_present(data), doseq=True)
             fields["Content-Type"] = "application/x-www-form-urlencoded"
         if auth:
             fields["Authorization"] = "Basic " + b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
-        # Redirects are not followed: the SDK never asks to, and Twilio's API answers without them.
-        self._local.headers = {}
+        self._last.headers = {}
         seconds = timeout if timeout is not None else self.timeout
-        target = urlsplit(url)
-        connection = self._connection(target, seconds)
-        path = url if self._proxy is not None and target.scheme == "http" else (target.path or "/") + (
-            "?" + target.query if target.query else "")
         try:
-            connection.request(method.upper(), path, body=body, headers=fields)
-            response = connection.getresponse()
-            content = response.read()
-        except TimeoutError as exc:
-            # The request may have left: its answer did not come in time.
-            connection.close()
+            response = self._pool.request(
+                method.upper(), url, body=body, headers=fields, redirect=allow_redirects,
+                timeout=urllib3.Timeout(connect=seconds, read=seconds) if seconds else None,
+            )
+        except urllib3.exceptions.ReadTimeoutError as exc:
             raise requests.ReadTimeout(str(exc)) from None
-        except (OSError, http.client.HTTPException) as exc:
-            connection.close()
-            raise requests.ConnectionError(f"{type(exc).__name__}: {exc}") from None
-        except BaseException:
-            # A job timeout mid-call: the connection is in an unknown state.
-            connection.close()
-            raise
-        if response.will_close:
-            connection.close()
-        else:
-            self._put_back(target, connection)
-        self._local.headers = response.headers
-        return Response(response.status, content.decode("utf-8"), response.headers)
-
-    def _connection(self, target, seconds):
-        """An idle open connection to the target's host, or a new one (ConnectTimeout/ConnectionError if none)."""
-        idle = self._idle.setdefault((target.scheme, target.hostname, target.port), deque())
-        connection = None
-        while connection is None:
-            try:
-                connection = idle.pop()
-            except IndexError:
-                break
-            if connection.sock is None or wait_for_read(connection.sock, timeout=0.0):
-                # Closed by the server while idle (readable means EOF here): the next, or a fresh one, as urllib3's pool does.
-                connection.close()
-                connection = None
-        if connection is None:
-            connection = self._open(target, seconds)
-            try:
-                connection.connect()
-            except TimeoutError as exc:
-                connection.close()
-                raise requests.ConnectTimeout(str(exc)) from None
-            except OSError as exc:
-                connection.close()
-                raise requests.ConnectionError(f"{type(exc).__name__}: {exc}") from None
-        if connection.timeout != seconds:
-            # A call with its own timeout (settimeout costs system calls, so only on a change).
-            connection.timeout = seconds
-            connection.sock.settimeout(seconds)
-        return connection
-
-    def _tls(self) -> ssl.SSLContext:
-        # Built at the first HTTPS connection: loading the CA bundle costs a web process that only verifies webhooks.
-        if self._tls_context is None:
-            verify = self._verify
-            context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else certifi.where())
-            if verify is False:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            self._tls_context = context
-        return self._tls_context
-
-    def _open(self, target, seconds):
-        https = target.scheme == "https"
-        port = target.port or (443 if https else 80)
-        if self._proxy is None:
-            if https:
-                return http.client.HTTPSConnection(target.hostname, port, timeout=seconds, context=self._tls())
-            return http.client.HTTPConnection(target.hostname, port, timeout=seconds)
-        proxy_port = self._proxy.port or (443 if self._proxy.scheme == "https" else 80)
-        proxy_headers = {}
-        if self._proxy.username:
-            credentials = f"{unquote(self._proxy.username)}:{unquote(self._proxy.password or '')}"
-            proxy_headers["Proxy-Authorization"] = "Basic " + b64encode(credentials.encode()).decode("ascii")
-        if not https:
-            # Plain HTTP through a proxy: the absolute URL to the proxy itself.
-            return _ProxiedConnection(self._proxy.hostname, proxy_port, timeout=seconds, proxy_headers=proxy_headers)
-        connection = http.client.HTTPSConnection(self._proxy.hostname, proxy_port, timeout=seconds, context=self._tls())
-        connection.set_tunnel(target.hostname, port, headers=proxy_headers)
-        return connection
-
-    def _put_back(self, target, connection):
-        idle = self._idle[(target.scheme, target.hostname, target.port)]
-        if len(idle) < POOL_SIZE:
-            idle.append(connection)
-        else:
-            connection.close()
-
-    def close(self):
-        """Close the idle connections."""
-        for idle in list(self._idle.values()):
-            while idle:
-                idle.pop().close()
+        except urllib3.exceptions.ConnectTimeoutError as exc:
+            raise requests.ConnectTimeout(str(exc)) from None
+        except urllib3.exceptions.HTTPError as exc:
+            raise requests.ConnectionError(str(exc)) from None
+        self._last.headers = response.headers
+        return Response(response.status, response.data.decode("utf-8"), response.headers)
 
     def last_header(self, name: str) -> str | None:
-        # http.client's headers are case-insensitive.
-        headers = getattr(self._local, "headers", None) or {}
+        # urllib3's headers are case-insensitive.
+        headers = getattr(self._last, "headers", None) or {}
         return headers.get(name)
-
-
-class _ProxiedConnection(http.client.HTTPConnection):
-    """Plain HTTP through a forward proxy, its credentials on every request."""
-
-    def __init__(self, *args, proxy_headers=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._proxy_headers = proxy_headers or {}
-
-    def request(self, method, url, body=None, headers=None, **kwargs):
-        super().request(method, url, body=body, headers={**(headers or {}), **self._proxy_headers}, **kwargs)
 
 
 def _present(values: dict) -> dict:
@@ -264,7 +161,7 @@ class TwilioChannel:
         status_callback = self.config.public_base_url.rstrip("/") + STATUS_PATH
         if message.reference:
             # Twilio signs the whole URL, so nobody else can claim a row with it.
-            status_callback += f"?{REFERENCE}={quote_plus(message.reference)}"
+            status_callback += "?" + urlencode({REFERENCE: message.reference})
         params = {"to": message.address, "body": message.text, "status_callback": status_callback}
         if self.config.twilio_messaging_service_sid:
             params["messaging_service_sid"] = self.config.twilio_messaging_service_sid

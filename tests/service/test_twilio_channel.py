@@ -1,8 +1,5 @@
 """The Twilio adapter: signatures, parsing, and sends over HTTP to the API double."""
 import dataclasses
-import socket as socket_module
-import threading
-import time
 
 import pytest
 from flask import Flask
@@ -116,48 +113,11 @@ def test_send_through_a_messaging_service(twilio_config, twilio_api):
 
 def test_one_client_and_connection_for_many_sends(twilio_config, twilio_api):
     channel = TwilioChannel(twilio_config)
-    channel.send(OutgoingMessage(address="+4791234567", text="Hei"))
-    [[connection]] = channel._http._idle.values()
-    socket = connection.sock
-    for _ in range(2):
+    for _ in range(3):
         channel.send(OutgoingMessage(address="+4791234567", text="Hei"))
     assert len(twilio_api.messages) == 3
-    assert channel._client is not None and [list(idle) for idle in channel._http._idle.values()] == [[connection]]
-    assert connection.sock is socket
-
-
-def test_a_connection_the_server_closed_is_replaced(twilio_config, twilio_api):
-    channel = TwilioChannel(twilio_config)
-    channel.send(OutgoingMessage(address="+4791234567", text="Hei"))
-    [[connection]] = channel._http._idle.values()
-    # As a server does with a keep-alive connection idle too long.
-    connection.sock.shutdown(socket_module.SHUT_RDWR)
-    channel.send(OutgoingMessage(address="+4791234567", text="Hei"))
-    assert len(twilio_api.messages) == 2
-
-
-def test_threads_send_at_once_and_the_next_threads_reuse_their_connections(twilio_config, twilio_api):
-    channel = TwilioChannel(twilio_config)
-    twilio_api.hang_seconds = 0.5
-    twilio_api.fail_next("lost-answer")
-    # One call waits for its answer: the other two open connections of their own meanwhile.
-    slow = threading.Thread(target=channel.send, args=(OutgoingMessage(address="+4791234567", text="Hei"),))
-    slow.start()
-    while twilio_api.requests < 1:
-        time.sleep(0.01)
-    for _ in range(2):
-        channel.send(OutgoingMessage(address="+4791234567", text="Hei"))
-    slow.join()
-    [idle] = channel._http._idle.values()
-    connections = set(idle)
-    assert len(twilio_api.messages) == 3 and len(connections) == 2
-    # A later job's lanes (new threads) send on those, not on new ones.
-    later = [threading.Thread(target=channel.send, args=(OutgoingMessage(address="+4791234567", text="Hei"),)) for _ in range(2)]
-    for thread in later:
-        thread.start()
-    for thread in later:
-        thread.join()
-    assert len(twilio_api.messages) == 5 and set(idle) <= connections
+    [pool] = [channel._http._pool.pools[key] for key in channel._http._pool.pools.keys()]
+    assert channel._client is not None and pool.num_connections == 1
 
 
 @pytest.mark.parametrize("kind", ["429", "500", "503"])
