@@ -13,8 +13,6 @@ import secrets
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
-from itertools import chain
-from itertools import islice
 
 from sqlalchemy import select
 
@@ -70,7 +68,7 @@ def placeholder_code_hashes(count: int) -> list[str]:
     code_hash index side by side instead of at random places (on SQLite a
     random place is a page outside its cache).
     """
-    return list(islice(placeholders(), count))
+    return list(itertools.islice(placeholders(), count))
 
 
 def placeholders():
@@ -166,7 +164,7 @@ def insert_invitations(session, vault, campaign: Campaign, added, now: datetime)
     # still being read and encrypted, and the server's inserting runs on the other core.
     def rows():
         nonlocal inserted
-        for (digest, e164, placement), placeholder in zip(chain([first], added), placeholders()):
+        for (digest, e164, placement), placeholder in zip(itertools.chain([first], added), placeholders()):
             inserted += 1
             # The real code is drawn when the invitation is sent (see campaigns).
             yield (placement.unit_id, placement.group_id, placement.channel, placement.language,

@@ -18,7 +18,6 @@ from datetime import timedelta
 
 from cryptography.fernet import InvalidToken
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from service import db
 from service import optouts
@@ -105,7 +104,7 @@ def send_outbox(outbox_ids: list[int], now: datetime | None = None) -> dict:
 def lane_count(runtime, messages: int) -> int:
     """How many lanes a job of `messages` sends through: `send_concurrency`, at most SQLITE_LANES on SQLite."""
     lanes = max(1, runtime.config.send_concurrency)
-    if make_url(runtime.config.database_url).get_backend_name() == "sqlite":
+    if runtime.config.is_sqlite:
         lanes = min(lanes, SQLITE_LANES)
     return max(1, min(lanes, messages))
 
