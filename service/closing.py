@@ -1,4 +1,4 @@
-"""Closing a campaign (A5): addresses erased, unfinished answers settled, the mixing pool written."""
+"""Closing a campaign (A5): addresses erased, unfinished answers settled, the pool released (A3)."""
 import logging
 from datetime import datetime
 
@@ -15,6 +15,8 @@ from .models import Conversation
 from .models import Invitation
 from .models import OutboxMessage
 from .queue import after_commit
+from .releases import RELEASE_JOB
+from .releases import pool_answers
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +26,8 @@ def close(session, campaign: Campaign, now: datetime, runtime=None):
 
     Unfinished conversations end here. By the campaign's incomplete_policy
     their answers so far are discarded, or pooled as incomplete (anonymous
-    like any other set); then the whole mixing pool is written.
+    like any other set); then the whole pool is due for release.
     """
-    from workers.store import flush_pool
-
     runtime = runtime or session.info["runtime"]
     if campaign.status == "closed":
         raise CampaignStateError("the campaign is already closed")
@@ -51,15 +51,14 @@ def close(session, campaign: Campaign, now: datetime, runtime=None):
         .values(status="failed", error_code="campaign_closed", updated_at=now)
     )
     session.execute(update(OutboxMessage).where(of_campaign).values(address_enc=None, body=None))
-    # The last answer sets in the mixing pool are written now, however few (A3).
-    after_commit(session, flush_pool, campaign.id, True)
+    # The pool is released in full, however few: the job is only the fast path,
+    # the release sweeper finds the closed campaign's pool if Redis is down (A3).
+    after_commit(session, RELEASE_JOB, campaign.id)
     log.info("campaign %s closed; %d unfinished answer sets kept as incomplete", campaign.id, kept)
 
 
 def _settle_conversations(session, runtime, campaign: Campaign) -> int:
     """End the campaign's conversations, pooling their answers if the policy keeps them; how many were kept."""
-    from workers.store import pool_answers
-
     conversations = session.scalars(
         select(Conversation).join(Invitation).where(Invitation.campaign_id == campaign.id)
     ).all()
@@ -68,8 +67,7 @@ def _settle_conversations(session, runtime, campaign: Campaign) -> int:
         for conversation in conversations:
             answers = State.from_dict(runtime.vault.decrypt_json(conversation.state_enc)).answers
             if answers:
-                # One forced flush follows below; no job per set.
-                pool_answers(session, runtime, conversation.invitation, dict(answers), complete=False, flush=False)
+                pool_answers(session, runtime, conversation.invitation, dict(answers), complete=False, mode=conversation.channel)
                 kept += 1
     invitations = select(Invitation.id).where(Invitation.campaign_id == campaign.id)
     session.execute(delete(Conversation).where(Conversation.invitation_id.in_(invitations)))

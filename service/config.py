@@ -52,7 +52,6 @@ class Config:
     simulator: bool = field(default_factory=lambda: _env("SVAR_SIMULATOR", "0") == "1")
     default_language: str = field(default_factory=lambda: _env("SVAR_DEFAULT_LANGUAGE", "nb"))
     # Completed answer sets wait until this many can be written together (A3).
-    mix_batch: int = field(default_factory=lambda: _int("SVAR_MIX_BATCH", 5))
     # Invalid answers to one question before the engine moves on.
     max_attempts: int = field(default_factory=lambda: _int("SVAR_MAX_ATTEMPTS", 3))
     # Results and exports show no cell with fewer answers than this (A6).

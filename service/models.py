@@ -3,15 +3,18 @@
 Dispatch side (A1): organisations, campaigns, invitations, conversations,
 outbox. It knows who was asked, never what they answered once they finish.
 
-Answer side (A2): responses and answers. Campaign, unit, group, language and
-values; a random id; no timestamp, no sequence, no key towards dispatch.
+Answer side (A2): the pool, releases, responses and answers. Campaign, unit,
+group, language, mode and values; a random id; no time finer than the day, no
+sequence, no key towards dispatch; on SQLite WITHOUT ROWID, so no storage order.
 """
 import secrets
+from datetime import date
 from datetime import datetime
 from datetime import timezone
 
 from sqlalchemy import JSON
 from sqlalchemy import Boolean
+from sqlalchemy import Date
 from sqlalchemy import DateTime
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
@@ -331,8 +334,14 @@ class OptOut(Base):
 # --- answer side -------------------------------------------------------------
 
 
+# Rows kept in primary-key (random id) order on SQLite: no rowid tells who came first.
+NO_ROWID = {"sqlite_with_rowid": False}
+# The channel an answer set was actually given on (A2).
+MODES = ("sms", "whatsapp", "telegram", "interview", "paper")
+
+
 class PooledAnswerSet(Base):
-    """A completed answer set waiting to be written in a shuffled batch (A3)."""
+    """A completed answer set waiting, encrypted, for its campaign's next release (A3)."""
 
     __tablename__ = "answer_pool"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
@@ -340,8 +349,10 @@ class PooledAnswerSet(Base):
     unit_id: Mapped[int] = mapped_column(Integer)
     group_id: Mapped[int | None] = mapped_column(Integer)
     language: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16), default="sms")
     complete: Mapped[bool] = mapped_column(Boolean, default=True)
     answers_enc: Mapped[str] = mapped_column(Text)
+    __table_args__ = (NO_ROWID,)
 
 
 class Response(Base):
@@ -354,7 +365,9 @@ class Response(Base):
     unit_id: Mapped[int] = mapped_column(Integer)
     group_id: Mapped[int | None] = mapped_column(Integer)
     language: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16), default="sms")
     complete: Mapped[bool] = mapped_column(Boolean, default=True)
+    __table_args__ = (NO_ROWID,)
 
 
 class Answer(Base):
@@ -365,12 +378,34 @@ class Answer(Base):
     value: Mapped[object] = mapped_column(JSON)
     # Numeric answers also here, so means are computed in SQL.
     number: Mapped[float | None] = mapped_column()
+    __table_args__ = (NO_ROWID,)
 
 
 class ResponseCount(Base):
-    """How many responses a campaign has, kept by the pool flush: the results cache's key without a count(*)."""
+    """How many responses a campaign has, kept by its releases: the results cache's key without a count(*)."""
 
     __tablename__ = "response_counts"
     # A plain integer, as on responses: the answer side stands alone.
     campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     responses: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Release(Base):
+    """One release of a campaign's pool to the answer side (A3): the only moments results change."""
+
+    __tablename__ = "releases"
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # The day only: a finer time would date the answer sets it wrote.
+    released_on: Mapped[date] = mapped_column(Date)
+    sets: Mapped[int] = mapped_column(Integer)
+    # "close" or "interim"
+    kind: Mapped[str] = mapped_column(String(16))
+
+
+class ReleaseRequest(Base):
+    """An administrator's standing request for an interim release; it goes when every changed group gains >= k."""
+
+    __tablename__ = "release_requests"
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    requested_on: Mapped[date] = mapped_column(Date)

@@ -44,6 +44,7 @@ from .models import InboundReceipt
 from .models import Invitation
 from .models import SurveyVersion
 from .outbox import queue_outbound
+from .releases import pool_answers
 from .reminders import reminders_sent
 from .surveys import parsed_survey
 from .surveys import survey_of
@@ -346,12 +347,10 @@ def apply_sprint(session, runtime, conversation: Conversation, sprint: Sprint, n
         session.delete(conversation)
         return
     if sprint.has(EventType.COMPLETED):
-        from workers.store import pool_answers
-
         # Dispatch side only: which reminder brought the answer, for progress.
         # Asked first, so its autoflush does not write the invitation twice.
         completed_after = reminders_sent(session, invitation.id)
-        pool_answers(session, runtime, invitation, sprint.state.answers, complete=True)
+        pool_answers(session, runtime, invitation, sprint.state.answers, complete=True, mode=conversation.channel)
         invitation.status = "completed"
         invitation.completed_at = now
         invitation.completed_after = completed_after

@@ -7,11 +7,13 @@ from workers.reminders import sweep_reminders
 from workers.schedule import close_due_campaigns
 from workers.schedule import open_due_campaigns
 from workers.schedule import purge_receipts
+from workers.schedule import release_due_pools
 from workers.schedule import sweep_outbox
 
 cron.register(sweep_outbox, DEFAULT_QUEUE, interval=60)
 cron.register(open_due_campaigns, DEFAULT_QUEUE, interval=60)
 cron.register(close_due_campaigns, DEFAULT_QUEUE, interval=60)
+cron.register(release_due_pools, DEFAULT_QUEUE, interval=60)
 cron.register(sweep_reminders, DEFAULT_QUEUE, interval=60)
 cron.register(purge_receipts, DEFAULT_QUEUE, interval=3600)
 # Progress pages of large campaigns read snapshots at most this old (service/progress_snapshot.py).

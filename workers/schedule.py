@@ -143,3 +143,26 @@ def _each_campaign(query, status: str | None, action) -> int:
         raise RuntimeError(f"sweeper failed for campaigns {failed}; retried at the next run")
     return done
 
+
+
+def release_due_pools(now: datetime | None = None) -> int:
+    """Release the pools that are due (closed campaigns, interim requests now met); returns how many sets went (A3).
+
+    The database drives releases: a close whose fast-path job was lost with Redis is released here.
+    """
+    from service.releases import due_campaigns
+    from workers.store import release_pool
+
+    runtime = runtimes.current()
+    with runtime.transaction() as session:
+        ids = due_campaigns(session)
+    released, failed = 0, []
+    for campaign_id in ids:
+        try:
+            released += release_pool(campaign_id)
+        except Exception:
+            log.exception("campaign %s: the release failed", campaign_id)
+            failed.append(campaign_id)
+    if failed:
+        raise RuntimeError(f"release failed for campaigns {failed}; retried at the next run")
+    return released

@@ -58,7 +58,6 @@ def soak_config(tmp_path, redis_url, twilio_url, telegram_url, port) -> Config:
         telegram_api_base_url=telegram_url,
         # A messaging service's throughput: the soak is about faults, not a long code's 10 SMS/s.
         sms_rate=1000.0,
-        mix_batch=5,
         twilio_timeout=2.0,
         pending_grace=2.0,
         sending_grace=4.0,

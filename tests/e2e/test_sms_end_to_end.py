@@ -51,7 +51,6 @@ def service(tmp_path, twilio):
         "TWILIO_AUTH_TOKEN": TOKEN,
         "TWILIO_FROM": "+4759440000",
         "TWILIO_API_BASE_URL": twilio.url,
-        "SVAR_MIX_BATCH": "1",
     }
     for name in ("DATABASE_URL", "REDIS_URL", "TEST_DATABASE_URL"):
         env.pop(name, None)

@@ -43,7 +43,6 @@ def environment(config) -> dict:
         "SVAR_SMS_BACKLOG": str(config.sms_backlog),
         "SVAR_SEND_BATCH": str(config.send_batch),
         "SVAR_SEND_CONCURRENCY": str(config.send_concurrency),
-        "SVAR_MIX_BATCH": str(config.mix_batch),
     }
     env = {key: value for key, value in os.environ.items() if key not in values and key != "TEST_DATABASE_URL"}
     env.update({key: value for key, value in values.items() if value is not None})
