@@ -1,5 +1,7 @@
 """Answer-side data for the results and export tests: units in areas, groups, pooled answer sets."""
 from dataclasses import dataclass
+
+from sqlalchemy import select
 from datetime import timedelta
 
 from service.models import Campaign
@@ -7,11 +9,11 @@ from service.models import Organisation
 from service.models import PooledAnswerSet
 from service.models import RespondentGroup
 from service.models import Unit
+from service.releases import _write
 from service.surveys import latest
 from service.surveys import sync_bundled
 from tests.factories import NOW
 from tests.factories import SURVEY
-from workers.store import write_pooled
 
 SCALES = [
     "information_start", "norwegian_tuition", "programme_content", "work_education", "adviser",
@@ -87,4 +89,4 @@ def add_answers(runtime, world: Answers, unit: str, group: str | None, sets: lis
                 answers_enc=runtime.vault.encrypt_json(answers),
             ))
         session.flush()
-        write_pooled(session, runtime, world.campaign_id, minimum=1)
+        _write(session, runtime, list(session.scalars(select(PooledAnswerSet).where(PooledAnswerSet.campaign_id == world.campaign_id))))

@@ -1,6 +1,5 @@
 """No path from a stored answer back to a phone number, code, order or time (A1-A4)."""
 import logging
-from dataclasses import replace
 
 import pytest
 from cryptography.fernet import InvalidToken
@@ -19,7 +18,7 @@ from tests.factories import invite
 from tests.factories import open_campaign
 from tests.service.conversation import answer_all
 from tests.service.conversation import say
-from workers.store import flush_pool
+from tests.service.release_support import interim_release
 
 ANSWER_SIDE = {"responses", "answers", "answer_pool"}
 SECRET_COMMENT = "Saksbehandleren min Xylofon-Ingrid var flink"
@@ -40,7 +39,7 @@ def test_the_answer_side_has_no_key_time_or_sequence_towards_dispatch():
 def finished(config, redis, caplog):
     """Ten respondents complete in a known order; the pool is flushed."""
     caplog.set_level(logging.DEBUG)
-    runtime = Runtime(replace(config, mix_batch=10), redis=redis)
+    runtime = Runtime(config, redis=redis)
     runtimes.install(runtime)
     phones = [f"+47920000{n:02d}" for n in range(10)]
     with runtime.transaction() as session:
@@ -49,7 +48,7 @@ def finished(config, redis, caplog):
     for phone in phones:
         say(runtime, phone, "Hei")
         answer_all(runtime, phone, text_answer=f"{SECRET_COMMENT} {phone[-2:]}")
-    assert flush_pool(campaign.id) == 10
+    assert interim_release(campaign.id) == 10
     return runtime, campaign, phones, codes
 
 

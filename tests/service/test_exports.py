@@ -5,7 +5,6 @@ import json
 import re
 import zipfile
 from collections import Counter
-from dataclasses import replace
 
 from sqlalchemy import select
 
@@ -22,7 +21,7 @@ from tests.service.conversation import say
 from tests.service.results_data import add_answers
 from tests.service.results_data import answer_set
 from tests.service.results_data import campaign_with_units
-from workers.store import flush_pool
+from tests.service.release_support import interim_release
 
 FLOIP_TYPES = {"select_one", "select_many", "numeric", "text", "open"}
 
@@ -132,7 +131,7 @@ def test_flow_results_package_follows_the_specification(runtime):
 
 
 def test_exports_carry_nothing_identifying_and_no_time_finer_than_the_campaign(config, redis):
-    runtime = Runtime(replace(config, mix_batch=6), redis=redis)
+    runtime = Runtime(config, redis=redis)
     runtimes.install(runtime)
     phones = [f"+47940000{n:02d}" for n in range(6)]
     with runtime.transaction() as session:
@@ -142,7 +141,7 @@ def test_exports_carry_nothing_identifying_and_no_time_finer_than_the_campaign(c
     for phone in phones:
         say(runtime, phone, "Hei")
         answer_all(runtime, phone, text_answer=f"Hilsen fra {phone}")
-    flush_pool(campaign_id, force=True)
+    interim_release(campaign_id)
     with runtime.session() as session:
         response_ids = list(session.scalars(select(Response.id)))
         csv_body = answers_csv(session, session.get(Campaign, campaign_id), 5)

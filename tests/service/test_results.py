@@ -1,5 +1,4 @@
 """Results from the answer side: distributions, means, small cells hidden (A6), comments."""
-from dataclasses import replace
 
 from service.config import Config
 from service.models import Campaign
@@ -14,7 +13,7 @@ from tests.service.results_data import add_answers
 from tests.service.results_data import answer_set
 from tests.service.results_data import campaign_with_units
 from tests.service.test_suppression import recovered_by_subtraction
-from workers.store import flush_pool
+from tests.service.release_support import interim_release
 
 
 def results(runtime, world, language="nb", min_cell=5, min_comments=10, unit_scope=None):
@@ -149,7 +148,7 @@ def test_results_reflect_real_conversations(config, redis):
     from service import runtime as runtimes
     from service.runtime import Runtime
 
-    runtime = Runtime(replace(config, mix_batch=6), redis=redis)
+    runtime = Runtime(config, redis=redis)
     runtimes.install(runtime)
     phones = [f"+47930000{n:02d}" for n in range(6)]
     with runtime.transaction() as session:
@@ -160,7 +159,7 @@ def test_results_reflect_real_conversations(config, redis):
     for phone in phones:
         say(runtime, phone, "Hei")
         answer_all(runtime, phone, text_answer="Fint program")
-    flush_pool(campaign_id, force=True)
+    interim_release(campaign_id)
     with runtime.session() as session:
         data = campaign_results(session, session.get(Campaign, campaign_id), "nb", min_cell=5, min_comments=10)
     overall = cell(data, "overall")

@@ -94,13 +94,13 @@ def test_the_pool_flush_keeps_the_response_counter(runtime):
 
     from service.models import Response
     from service.results_cache import response_count
-    from workers.store import flush_pool
+    from tests.service.release_support import interim_release
 
     world = campaign_with_units(runtime)
     with runtime.session() as session:
         assert response_count(session, world.campaign_id) == 0
     pool(runtime, world, "Alna", "Spor 1", [answer_set(overall=4)] * 6)
-    assert flush_pool(world.campaign_id) == 6
+    assert interim_release(world.campaign_id) == 6
     add_answers(runtime, world, "Bjerke", "Spor 2", [answer_set(overall=3)] * 2)
     with runtime.session() as session:
         counted = session.scalar(select(func.count()).select_from(Response).where(Response.campaign_id == world.campaign_id))
@@ -108,12 +108,12 @@ def test_the_pool_flush_keeps_the_response_counter(runtime):
 
 
 def test_the_flush_warms_the_cache_so_readers_compute_nothing(runtime, monkeypatch):
-    from workers.store import flush_pool
+    from tests.service.release_support import interim_release
 
     world = campaign_with_units(runtime)
     pool(runtime, world, "Alna", "Spor 1", [answer_set(overall=4)] * 6)
     pool(runtime, world, "Bjerke", "Spor 2", [answer_set(overall=5, comment="Fint")] * 6)
-    flush_pool(world.campaign_id)
+    interim_release(world.campaign_id)
     assert run_warm_jobs(runtime) == 1
     no_computing(monkeypatch)
     with runtime.session() as session:
@@ -132,15 +132,15 @@ def test_the_flush_warms_the_cache_so_readers_compute_nothing(runtime, monkeypat
 
 
 def test_while_a_worker_warms_readers_get_the_previous_table(runtime, monkeypatch):
-    from workers.store import flush_pool
+    from tests.service.release_support import interim_release
 
     world = campaign_with_units(runtime)
     pool(runtime, world, "Alna", "Spor 1", [answer_set(overall=4)] * 6)
-    flush_pool(world.campaign_id)
+    interim_release(world.campaign_id)
     run_warm_jobs(runtime)
     before, _ = both(runtime, world)
     pool(runtime, world, "Bjerke", "Spor 2", [answer_set(overall=2)] * 6)
-    flush_pool(world.campaign_id)
+    interim_release(world.campaign_id)
     no_computing(monkeypatch)
     with runtime.session() as session:
         meanwhile = cached_results(session, session.get(Campaign, world.campaign_id), "nb", min_cell=5, min_comments=10)
@@ -169,13 +169,13 @@ def test_a_flush_during_the_count_does_not_mix_two_states_in_one_table(runtime, 
     import pytest
 
     import service.results
-    from workers.store import flush_pool
+    from tests.service.release_support import interim_release
 
     if runtime.config.database_url.startswith("sqlite"):
         pytest.skip("SQLite: every transaction holds the write lock, so no flush can land mid-count")
     world = campaign_with_units(runtime)
     pool(runtime, world, "Alna", "Spor 1", [answer_set(overall=4)] * 6)
-    flush_pool(world.campaign_id)
+    interim_release(world.campaign_id)
     before, _ = both(runtime, world)
     runtime.redis.flushall()
     pool(runtime, world, "Alna", "Spor 1", [answer_set(overall=2)] * 6)
@@ -184,7 +184,7 @@ def test_a_flush_during_the_count_does_not_mix_two_states_in_one_table(runtime, 
     def flush_first(*args, **kwargs):
         # The respondents were counted; now the pool writes, then the answers are counted.
         monkeypatch.setattr(service.results, "question_rows", question_rows)
-        flush_pool(world.campaign_id)
+        interim_release(world.campaign_id)
         return question_rows(*args, **kwargs)
 
     monkeypatch.setattr(service.results, "question_rows", flush_first)

@@ -1,5 +1,4 @@
 """The inbound step through the real runner, engine and database."""
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import func
@@ -118,7 +117,7 @@ def test_completing_moves_answers_to_the_pool_and_deletes_the_conversation(runti
     assert invitation_status(runtime, PHONE) == "completed"
     assert count(runtime, Conversation) == 0
     assert count(runtime, PooledAnswerSet) == 1
-    # Fewer than mix_batch sets wait in the pool: nothing on the answer side yet.
+    # The pool waits for a release (close, or an interim one): nothing on the answer side yet.
     assert count(runtime, Response) == 0
 
 
@@ -164,8 +163,8 @@ def test_a_closed_campaign_ends_open_conversations(runtime, campaign, invited):
     assert count(runtime, PooledAnswerSet) == 0
 
 
-def test_flushing_writes_the_pool_as_anonymous_responses(config, redis, campaign):
-    runtime = Runtime(replace(config, mix_batch=2), redis=redis)
+def test_a_completion_alone_writes_nothing_until_a_release(config, redis, campaign):
+    runtime = Runtime(config, redis=redis)
     phones = ["+4791000001", "+4791000002"]
     with runtime.transaction() as session:
         for phone in phones:
@@ -174,11 +173,12 @@ def test_flushing_writes_the_pool_as_anonymous_responses(config, redis, campaign
         say(runtime, phone, "Hei")
         answer_all(runtime, phone)
     from service import runtime as runtimes
-    from workers.store import flush_pool
+    from workers.store import release_pool
 
     runtimes.install(runtime)
-    assert flush_pool(campaign.id) == 2
-    assert count(runtime, Response) == 2 and count(runtime, PooledAnswerSet) == 0
+    # No close and no interim request: the pool stays where it is.
+    assert release_pool(campaign.id) == 0
+    assert count(runtime, Response) == 0 and count(runtime, PooledAnswerSet) == 2
     assert count(runtime, OutboxMessage) > 0
 
 
@@ -194,7 +194,7 @@ def test_closing_ends_conversations_and_writes_the_whole_pool(runtime, campaign,
     with runtime.transaction() as session:
         close(session, session.get(Campaign, campaign.id), NOW)
     assert count(runtime, Conversation) == 0
-    flush = [job for job in runtime.queue("default").get_jobs() if job.func_name.endswith("flush_pool")][-1]
-    assert flush.args == (campaign.id, True)
+    flush = [job for job in runtime.queue("default").get_jobs() if job.func_name.endswith("release_pool")][-1]
+    assert flush.args == (campaign.id,)
     flush.perform()
     assert count(runtime, Response) == 1 and count(runtime, PooledAnswerSet) == 0
