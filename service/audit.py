@@ -21,6 +21,7 @@ REFUSED = "refused"
 CAMPAIGN_CREATED = "campaign_created"
 UNIT_CREATED = "unit_created"
 GROUP_CREATED = "group_created"
+RELEASE_REQUESTED = "release_requested"
 
 
 def record(session, action: str, user: User | None = None, *, organisation_id=None, actor=None,

@@ -23,7 +23,9 @@ from .models import PooledAnswerSet
 from .models import Release
 from .models import ReleaseRequest
 from .models import Response
+from .models import RespondentGroup
 from .models import ResponseCount
+from .models import Unit
 from .models import random_id
 from .models import utcnow
 
@@ -95,6 +97,27 @@ def request_interim(session, campaign: Campaign, k: int) -> Waiting:
         session.add(ReleaseRequest(campaign_id=campaign.id, requested_on=utcnow().date()))
         session.flush()
     return waiting(session, campaign.id, k)
+
+
+def release_state(session, campaign: Campaign, k: int) -> dict:
+    """When results will next change, for the API and the progress page: at close, or what an interim release waits for."""
+    state = waiting(session, campaign.id, k)
+    names = {unit.id: unit.name for unit in session.scalars(select(Unit).where(Unit.id.in_([u for u, _ in state.short])))}
+    groups = {group.id: group.name for group in session.scalars(
+        select(RespondentGroup).where(RespondentGroup.id.in_([g for _, g in state.short if g is not None])))}
+    short = [
+        {"unit_id": unit_id, "unit": names.get(unit_id), "group_id": group_id, "group": groups.get(group_id), "more": more}
+        for (unit_id, group_id), more in sorted(state.short.items(), key=lambda item: (item[0][0], item[0][1] or 0))
+    ]
+    releases = session.scalar(select(func.count()).select_from(Release).where(Release.campaign_id == campaign.id))
+    requested = pending_request(session, campaign.id)
+    return {
+        "next_release": "interim_requested" if requested else ("done" if campaign.status == "closed" and not state.pooled else "at_close"),
+        "min_answers_per_group": k,
+        "waiting_for": short if requested else [],
+        "more_answers_needed": state.missing if requested else 0,
+        "releases": releases,
+    }
 
 
 def pending_request(session, campaign_id: int) -> bool:

@@ -23,6 +23,7 @@ def action_name(action: str) -> str:
     return {
         "launched": _("Launched a campaign"),
         "closed": _("Closed a campaign"),
+        "release_requested": _("Asked for an interim release of results"),
         "exported": _("Downloaded an export"),
         "user_created": _("Created a user"),
         "user_changed": _("Changed a user"),

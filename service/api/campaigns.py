@@ -2,7 +2,10 @@
 from flask import request
 from sqlalchemy import select
 
+from .. import audit
 from .. import campaigns
+from .. import releases
+from ..queue import after_commit
 from ..access import restrict_progress
 from ..access import unit_scope
 from ..access import visible_campaigns
@@ -116,6 +119,22 @@ def close_campaign(session, user, campaign_id):
     except campaigns.CampaignError as error:
         raise conflict(error) from None
     return campaign_json(campaign)
+
+
+@bp.post("/campaigns/<int:campaign_id>/release")
+@api_call()
+def request_release(session, user, campaign_id):
+    """Ask for an interim release of results; it goes out once every changed group gains k answers (A3)."""
+    campaign = find_campaign(session, user, campaign_id)
+    runtime = session.info["runtime"]
+    try:
+        releases.request_interim(session, campaign, runtime.config.min_cell)
+    except ValueError as error:
+        raise ApiError(409, str(error), "campaign_state") from None
+    audit.record(session, audit.RELEASE_REQUESTED, user, object_type="campaign", object_id=campaign.id)
+    # The fast path; the release sweeper looks again every minute until the condition holds.
+    after_commit(session, releases.RELEASE_JOB, campaign.id)
+    return releases.release_state(session, campaign, runtime.config.min_cell), 202
 
 
 @bp.get("/campaigns/<int:campaign_id>/progress")

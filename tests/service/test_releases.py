@@ -194,3 +194,29 @@ def test_two_releases_racing_write_each_set_once(runtime, campaign_id):
         assert session.scalar(select(func.count()).select_from(Response)) == 2 * K
         assert session.get(ResponseCount, campaign_id).responses == 2 * K
         assert session.scalar(select(func.count()).select_from(Release)) == 1
+
+
+def test_the_api_asks_for_an_interim_release_and_says_what_it_waits_for(client, runtime, redis):
+    from service.models import AuditEvent
+    from tests.service.api_data import draft
+    from tests.service.api_data import make_world
+
+    world = make_world(runtime)
+    campaign_id = draft(runtime, world)
+    with runtime.transaction() as session:
+        session.get(Campaign, campaign_id).status = "open"
+        session.add_all(PooledAnswerSet(campaign_id=campaign_id, unit_id=world.unit_ids[0], group_id=None, language="nb",
+                                        answers_enc=runtime.vault.encrypt_json({"overall": 4})) for _ in range(3))
+    url = f"/api/v1/campaigns/{campaign_id}/release"
+    before = client.get(f"/api/v1/campaigns/{campaign_id}/results", headers=world.headers)
+    asked = client.post(url, headers=world.headers)
+    assert asked.status_code == 202
+    assert asked.json["next_release"] == "interim_requested" and asked.json["more_answers_needed"] == K - 3
+    assert asked.json["waiting_for"] == [{"unit_id": world.unit_ids[0], "unit": "Nord", "group_id": None, "group": None, "more": K - 3}]
+    run_jobs(runtime)
+    assert client.get(f"/api/v1/campaigns/{campaign_id}/results", headers=world.headers).json == before.json
+    with runtime.session() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "release_requested")) == 1
+    assert client.post(f"/api/v1/campaigns/{campaign_id}/close", headers=world.headers).status_code == 200
+    refused = client.post(url, headers=world.headers)
+    assert refused.status_code == 409 and "closed one is released in full" in refused.json["error"]["message"]
