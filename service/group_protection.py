@@ -21,9 +21,9 @@ A pinned figure is accepted in two cases only, both of which disclose no
 more than the shown figures do of everyone they cover: it is 0 (nobody in
 the block gave that answer, which reveals no respondent's answer), or a
 shown block containing it is unanimous in that category (a shown group
-publishes that all of its members answered so). Complements are the
-smallest non-empty blocks next to the pinned one: the least information
-lost. Every hidden block records its reason: its own answers below k, or
+publishes that all of its members answered so). Complements are
+non-empty blocks next to the pinned one: a group's block before a unit's
+total, then the smallest, so the least information is lost. Every hidden block records its reason: its own answers below k, or
 the block it protects (and so how many answers that one lacks).
 """
 from dataclasses import dataclass
@@ -77,13 +77,18 @@ def protect_blocks(layout: Layout, answers: Mapping[tuple, int], questions: list
             candidates = [c for c in _nearest_shown(block, equations, by_block, set(hidden)) if answers[c] > 0]
             if not candidates:
                 continue
-            complement = min(candidates, key=lambda c: (answers[c], repr(c)))
+            complement = min(candidates, key=_cost(answers))
             root = _root(hidden, block)
             hidden[complement] = Reason(answers[complement], protects=root, needed=max(0, k - answers[root]))
             added = True
             break
         if not added:
             return hidden
+
+
+def _cost(answers: Mapping):
+    """Hide a group's block before a unit's total (readers want those most), then the smallest."""
+    return lambda block: (block[1] == ALL, answers[block], repr(block))
 
 
 def _root(hidden: dict, block) -> tuple:
