@@ -44,13 +44,14 @@ def leaf_counts(session, campaign_id: int, grouped: bool) -> dict:
     return counts
 
 
-def attack(documents: list[dict], leaves: dict) -> list[Pin]:
+def attack(documents: list[dict], leaves: dict, questions=None) -> list[Pin]:
     """Every hidden figure of `documents` that whole, non-negative counts pin (beyond the exceptions)."""
     structure = documents[0]
     members = _members(structure, leaves)
     pins = []
     for question in structure["questions"]:
-        pins += _attack_question(question["id"], documents, members, leaves)
+        if questions is None or question["id"] in questions:
+            pins += _attack_question(question["id"], documents, members, leaves)
     return pins
 
 
