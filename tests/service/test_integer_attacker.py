@@ -94,3 +94,26 @@ def test_a_hidden_group_says_why_and_what_would_show_it(runtime):
     assert protecting and all(reason["more_needed"] > 0 for reason in protecting)
     shown = [r for r in docs[0]["responses"] if r["count"] is not None]
     assert all(r["hidden_reason"] is None for r in shown)
+
+
+def typical_shapes(runtime) -> dict:
+    """The shapes the share of groups shown is measured on (see the module docstring)."""
+    rng = random.Random(7)
+    ten = campaign_with_units(runtime, areas={"Øst": [f"E{i}" for i in range(5)], "Vest": [f"W{i}" for i in range(5)]},
+                              groups=("Spor 1",))
+    for unit in ten.units:
+        add_answers(runtime, ten, unit, "Spor 1", [random_answers(rng) for _ in range(rng.randint(10, 30))])
+    tree = campaign_with_units(runtime, areas={"Nord": ["N1", "N2", "N3", "N4"], "Sør": ["S1", "S2", "S3", "S4"]})
+    for unit in tree.units:
+        for group in ("Spor 1", "Spor 2"):
+            add_answers(runtime, tree, unit, group, [random_answers(rng) for _ in range(rng.randint(3, 20))])
+    return {"issue": issue_campaign(runtime), "ten units": ten, "two areas x four units": tree}
+
+
+def test_share_of_groups_shown_on_typical_shapes(runtime):
+    shares = {name: share_shown(documents(runtime, world, [None])[0][0]) for name, world in typical_shapes(runtime).items()}
+    print(shares)
+    assert shares["issue"] == (5, 15)
+    assert shares["ten units"][0] == shares["ten units"][1]
+    shown, total = shares["two areas x four units"]
+    assert shown >= total / 2
