@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from .result_tables import ALL
+from .result_tables import ORG
 from .result_tables import Layout
 from .result_tables import block_equations
 from .suppression import _nearest_shown
@@ -37,6 +38,8 @@ from .suppression import determined
 
 # Bounds settle in a few passes on campaign tables; the cap only guards against a slow crawl.
 PASSES = 60
+# Complements tried for a pinned block, cheapest first: enough to find one that frees it.
+CANDIDATES = 6
 
 
 @dataclass(frozen=True)
@@ -68,27 +71,67 @@ def protect_blocks(layout: Layout, answers: Mapping[tuple, int], questions: list
     while True:
         nonempty = {block for block in hidden if answers[block] > 0}
         pinned = sorted(determined(answers, equations, nonempty), key=repr)
+        question = None
         if not pinned:
-            pinned = _pinned_by_bounds(layout, answers, questions, set(hidden), equations, contains)
+            for question in questions:
+                pinned = _pinned_by_bounds(answers, question, set(hidden), equations, contains)
+                if pinned:
+                    break
         if not pinned:
             return hidden
-        added = False
-        for block in sorted(pinned, key=repr):
-            candidates = [c for c in _nearest_shown(block, equations, by_block, set(hidden)) if answers[c] > 0]
-            if not candidates:
-                continue
-            complement = min(candidates, key=_cost(answers))
+        block = pinned[0]
+        candidates = sorted((c for c in _nearest_shown(block, equations, by_block, set(hidden)) if answers[c] > 0),
+                            key=_cost(answers))
+        if not candidates:
+            # Only empty blocks next to it: any shown block with answers, cheapest first.
+            candidates = sorted((c for c in answers if c not in hidden and answers[c] > 0), key=_cost(answers))
+        if not candidates:
+            return hidden
+        rectangle = _rectangle(layout, answers, block, set(hidden)) if question is None else []
+        if rectangle:
             root = _root(hidden, block)
-            hidden[complement] = Reason(answers[complement], protects=root, needed=max(0, k - answers[root]))
-            added = True
-            break
-        if not added:
-            return hidden
+            for complement in rectangle:
+                hidden[complement] = Reason(answers[complement], protects=root, needed=max(0, k - answers[root]))
+            continue
+        if question is not None:
+            # The complement that frees most of this question's pinned blocks; ties go to the cheapest.
+            left = {c: len(_pinned_by_bounds(answers, question, set(hidden) | {c}, equations, contains))
+                    for c in candidates[:CANDIDATES]}
+            complement = min(left, key=lambda c: (left[c], candidates.index(c)))
+        else:
+            complement = candidates[0]
+        root = _root(hidden, block)
+        hidden[complement] = Reason(answers[complement], protects=root, needed=max(0, k - answers[root]))
+
+
+def _rectangle(layout: Layout, answers: Mapping, block, hidden: set) -> list:
+    """For a group's block: another group of its node and both groups of a sibling node, the cheapest such.
+
+    A hidden block alone in its row (node) or column (group) falls out by
+    subtraction, and hiding along one line only moves the problem; four
+    corners of a rectangle share every row and column equation in pairs.
+    """
+    node, group = block
+    if group == ALL or node not in layout.parent:
+        return []
+    cost = _cost(answers)
+    others = [(node, g) for g in layout.groups if g != group and answers[(node, g)] > 0]
+    siblings = [kid for kid in layout.children[layout.parent[node]] if kid != node and answers[(kid, group)] > 0]
+    best = None
+    for partner in others:
+        for sibling in siblings:
+            corners = [partner, (sibling, group), (sibling, partner[1])]
+            if answers[corners[2]] == 0:
+                continue
+            price = sum(answers[c] for c in corners if c not in hidden)
+            if best is None or (price, [cost(c) for c in corners]) < best[0]:
+                best = ((price, [cost(c) for c in corners]), corners)
+    return [] if best is None else [c for c in best[1] if c not in hidden]
 
 
 def _cost(answers: Mapping):
     """Hide a group's block before a unit's total (readers want those most), then the smallest."""
-    return lambda block: (block[1] == ALL, answers[block], repr(block))
+    return lambda block: (block[1] == ALL, block[0] == ORG, answers[block], repr(block))
 
 
 def _root(hidden: dict, block) -> tuple:
@@ -115,30 +158,29 @@ def _containment(layout: Layout) -> dict:
     }
 
 
-def _pinned_by_bounds(layout, answers, questions, hidden: set, equations, contains) -> list:
-    """Hidden blocks with a figure that whole, non-negative counts pin to one value (not excused)."""
+def _pinned_by_bounds(answers, question: QuestionBlocks, hidden: set, equations, contains) -> list:
+    """Hidden blocks with a figure of `question` that whole, non-negative counts pin to one value (not excused)."""
     pinned = set()
-    for question in questions:
-        categories = sorted({category for part in question.partitions for category in part}, key=repr)
-        low = {(b, c): 0 for b in hidden for c in categories}
-        high = {(b, c): answers[b] for b in hidden for c in categories}
-        rows = []
-        for category in categories:
-            for equation in equations:
-                rows.append(_row({(b, category): coefficient for b, coefficient in equation.items()}, 0, hidden, question))
-        for block in hidden:
-            for part in question.partitions:
-                rows.append(_row({(block, c): 1 for c in part}, answers[block], hidden, question))
-        _propagate([row for row in rows if row[0]], low, high)
-        for (block, category), lo in low.items():
-            if lo != high[(block, category)] or lo == 0:
-                continue
-            unanimous = any(
-                other not in hidden and answers[other] > 0 and question.values[(other, category)] == answers[other]
-                for other in contains[block]
-            )
-            if not unanimous:
-                pinned.add(block)
+    categories = sorted({category for part in question.partitions for category in part}, key=repr)
+    low = {(b, c): 0 for b in hidden for c in categories}
+    high = {(b, c): answers[b] for b in hidden for c in categories}
+    rows = []
+    for category in categories:
+        for equation in equations:
+            rows.append(_row({(b, category): coefficient for b, coefficient in equation.items()}, 0, hidden, question))
+    for block in hidden:
+        for part in question.partitions:
+            rows.append(_row({(block, c): 1 for c in part}, answers[block], hidden, question))
+    _propagate([row for row in rows if row[0]], low, high)
+    for (block, category), lo in low.items():
+        if lo != high[(block, category)] or lo == 0:
+            continue
+        unanimous = any(
+            other not in hidden and answers[other] > 0 and question.values[(other, category)] == answers[other]
+            for other in contains[block]
+        )
+        if not unanimous:
+            pinned.add(block)
     return sorted(pinned, key=repr)
 
 

@@ -1,13 +1,16 @@
 """The issue's attack (issue 15, item 1): an integer program over everything a role reads recovers no hidden group.
 
-Share of groups shown (blocks with any figure shown / blocks with answers),
-measured by `share_shown` below with k = 5 on main's cell-level code before
-and on the group-level protection after:
-- 3 units x 2 groups, 26 answers (the issue's campaign): before 12/12 blocks
-  with some figure (but 29 hidden cells recoverable), after 8/12 whole blocks;
-- 10 units with 10-30 answers each, no groups: before 11/11, after 11/11;
-- 2 areas x 4 units, 2 groups, 3-20 answers per leaf: see the report.
-Before, a block "shown" often showed only its n and dashes.
+Share of groups shown (blocks with any figure of "overall" shown / blocks
+with answers), measured by `share_shown` on `typical_shapes` with k = 5, on
+main's cell-level code before and the group-level protection after:
+- the issue's campaign, 3 units (one area) x 2 groups, 26 answers: before
+  7/15 blocks with some figure (and 64 hidden figures recovered by this
+  attacker), after 5/15 whole blocks (every unit, the area, the organisation);
+- 10 units in 2 areas with 10-30 answers each, one group: 13/13 before
+  (with categories of 1-4 answers dashed out), 13/13 after, all in full;
+- 2 areas x 4 units x 2 groups, 3-20 answers per leaf: before 25/33 (most
+  with dashes, several recoverable), after 11/33.
+The figures after are asserted below, so a change in them is seen.
 """
 import random
 
@@ -112,8 +115,6 @@ def typical_shapes(runtime) -> dict:
 
 def test_share_of_groups_shown_on_typical_shapes(runtime):
     shares = {name: share_shown(documents(runtime, world, [None])[0][0]) for name, world in typical_shapes(runtime).items()}
-    print(shares)
     assert shares["issue"] == (5, 15)
-    assert shares["ten units"][0] == shares["ten units"][1]
-    shown, total = shares["two areas x four units"]
-    assert shown >= total / 2
+    assert shares["ten units"] == (13, 13)
+    assert shares["two areas x four units"] == (11, 33)
