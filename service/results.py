@@ -1,12 +1,16 @@
 """Campaign results: per question distribution and mean by unit, group and organisation (A6).
 
 Counted in SQL on the answer side (service/answer_data.py), laid out in
-blocks (service/result_tables.py) and protected (service/suppression.py):
-a block with fewer than `min_cell` answers shows nothing, no count of 1 to
-min_cell-1 is shown, and complements are hidden so no hidden figure can be
-worked out from the shown ones. Hidden figures are None.
+blocks (service/result_tables.py) and protected by group
+(service/group_protection.py): a block with fewer than `min_cell` answers
+shows nothing, a shown block shows its whole distribution, and complements
+are hidden so no hidden figure can be worked out, with whole counts, from
+everything shown. The protection is computed once over the whole campaign;
+a coordinator reads a subset of that one table. Hidden figures are None and
+each hidden block carries its `hidden_reason`.
 """
 from dataclasses import dataclass
+from dataclasses import field
 
 from sqlalchemy import select
 
@@ -20,33 +24,33 @@ from .comments import comment_lists
 from .models import Campaign
 from .models import RespondentGroup
 from .models import Unit
+from .group_protection import QuestionBlocks
+from .group_protection import protect_blocks
 from .result_tables import ALL
+from .result_tables import SINGLE_VALUED
 from .result_tables import ORG
 from .result_tables import Layout
-from .result_tables import block_equations
 from .result_tables import build_layout
 from .result_tables import categories
-from .result_tables import cell_cost
 from .result_tables import cell_kinds
-from .result_tables import question_equations
 from .result_tables import rollup
-from .suppression import primary_cells
-from .suppression import suppress
 from .surveys import survey_of
 
 
 @dataclass(frozen=True)
 class Protected:
-    """A campaign's layout, responses per block and the blocks that show nothing."""
+    """A campaign's layout, responses per block, the hidden blocks and why each is hidden."""
 
     layout: Layout
     names: dict
     responses: dict
     hidden: set
+    reasons: dict = field(default_factory=dict)
 
 
-def protect_campaign(session, campaign: Campaign, min_cell: int) -> Protected:
-    """The blocks whose response count is hidden: below min_cell, or their complements."""
+def protect_campaign(session, campaign: Campaign, min_cell: int, rows: dict | None = None) -> Protected:
+    """The blocks hidden in every page, export and API answer: below min_cell, or their complements."""
+    survey = survey_of(campaign.survey_version)
     counts = answer_data.response_counts(session, campaign.id)
     unit_ids = {unit.id for unit in campaign.units} | {unit_id for unit_id, _g, _n in counts}
     units = {unit.id: unit for unit in session.scalars(select(Unit).where(Unit.organisation_id == campaign.organisation_id))}
@@ -56,19 +60,21 @@ def protect_campaign(session, campaign: Campaign, min_cell: int) -> Protected:
         for block in layout.leaf_block(unit_id, group_id):
             leaf_values[block] = leaf_values.get(block, 0) + count
     totals = rollup(layout, leaf_values)
-    cell = lambda block: block  # noqa: E731 - the response table has one cell per block
-    hidden = suppress(totals, block_equations(layout, cell), primary_cells(totals, min_cell))
+    rows = question_rows(session, campaign.id, survey) if rows is None else rows
+    figures = [question_blocks(layout, totals, question, question_values(layout, question, rows[question.id]))
+               for question in survey.questions]
+    reasons = protect_blocks(layout, totals, figures, min_cell)
     groups = dict(session.execute(
         select(RespondentGroup.id, RespondentGroup.name).where(RespondentGroup.organisation_id == campaign.organisation_id)
     ).all())
     names = {("unit", unit_id): units[unit_id].name if unit_id in units else str(unit_id) for unit_id in unit_ids}
     names.update({("area", unit_id): unit.name for unit_id, unit in units.items()})
     names.update({("group", group_id): name for group_id, name in groups.items()})
-    return Protected(layout, names, totals, hidden)
+    return Protected(layout, names, totals, set(reasons), reasons)
 
 
-def question_cells(layout: Layout, question, rows, hidden_blocks: set, min_cell: int) -> tuple[dict, set]:
-    """One question's cells by block and the hidden ones; rows are (unit, group, kind, count)."""
+def question_values(layout: Layout, question, rows) -> dict:
+    """One question's figures of every block, {(block, kind): value}; rows are (unit, group, kind, count)."""
     kinds = cell_kinds(question)
     leaf_values = {(block, kind): 0 for block in layout.blocks() for kind in kinds}
     for unit_id, group_id, kind, count in rows:
@@ -79,11 +85,34 @@ def question_cells(layout: Layout, question, rows, hidden_blocks: set, min_cell:
     for kind in kinds:
         leaves = {block: leaf_values[(block, kind)] for block in layout.blocks() if block[0][0] == "unit"}
         values.update({(block, kind): value for block, value in rollup(layout, leaves).items()})
-    primary = {key for key in values if key[1] != "sum" and 0 < values[key] < min_cell}
-    primary |= {(block, "sum") for block in layout.blocks() if "sum" in kinds and 0 < values[(block, "answered")] < min_cell}
-    small = {block for block in layout.blocks() if block in hidden_blocks or 0 < values[(block, "n")] < min_cell}
-    primary |= {(block, kind) for block in small for kind in kinds}
-    return values, suppress(values, question_equations(layout, question), primary, cell_cost)
+    return values
+
+
+def question_blocks(layout: Layout, responses: dict, question, values: dict) -> QuestionBlocks:
+    """The figures the integer reader's equations tie together: partitions of each block's answers."""
+    kinds = cell_kinds(question)
+    rest = [kind for kind in ("dont_know", "skipped") if kind in kinds] + ["absent"]
+    figures = dict(values)
+    for block in layout.blocks():
+        # Respondents not asked the question (branching) are the answers minus its n.
+        figures[(block, "absent")] = responses[block] - values[(block, "n")]
+    if question.type in SINGLE_VALUED:
+        partitions = [[("c", category) for category in categories(question)] + rest]
+    else:
+        partitions = [["answered"] + rest]
+        for category in categories(question):
+            # A multiple choice: each choice is chosen or not by every respondent of the block.
+            for block in layout.blocks():
+                figures[(block, ("not", category))] = responses[block] - values[(block, ("c", category))]
+            partitions.append([("c", category), ("not", category)])
+    return QuestionBlocks(partitions, figures)
+
+
+def question_cells(layout: Layout, question, rows, hidden_blocks: set) -> tuple[dict, set]:
+    """One question's shown figures by block and the hidden ones: every figure of a hidden block."""
+    values = question_values(layout, question, rows)
+    hidden = {(block, kind) for block in hidden_blocks for kind in cell_kinds(question)}
+    return {key: value for key, value in values.items() if key not in hidden}, hidden
 
 
 def question_rows(session, campaign_id: int, survey: Survey) -> dict:
@@ -111,25 +140,26 @@ class Counted:
 
     protected: Protected
     questions: dict
-    texts: list
+    comments: dict
 
 
-def count_campaign(session, campaign: Campaign, min_cell: int) -> Counted:
+def count_campaign(session, campaign: Campaign, min_cell: int, min_comments: int = 10) -> Counted:
     """The expensive part of the results: every answer counted, the suppression audit run."""
     survey = survey_of(campaign.survey_version)
-    protected = protect_campaign(session, campaign, min_cell)
     rows = question_rows(session, campaign.id, survey)
+    protected = protect_campaign(session, campaign, min_cell, rows)
     questions = {
-        question.id: question_cells(protected.layout, question, rows[question.id], protected.hidden, min_cell)
+        question.id: question_cells(protected.layout, question, rows[question.id], protected.hidden)
         for question in survey.questions
     }
     texts = answer_data.text_answers(session, campaign.id, [q.id for q in survey.questions if q.type == QuestionType.TEXT])
-    return Counted(protected, questions, list(texts))
+    comments = comment_lists(protected.layout, texts, protected.hidden, min_comments)
+    return Counted(protected, questions, comments)
 
 
 def campaign_results(session, campaign: Campaign, language: str, *, min_cell: int, min_comments: int, unit_scope=None) -> dict:
     """The protected results of a campaign in `language`; `unit_scope` (unit ids) narrows what is shown."""
-    counted = count_campaign(session, campaign, min_cell)
+    counted = count_campaign(session, campaign, min_cell, min_comments)
     return present(counted, campaign, language, min_cell=min_cell, min_comments=min_comments, unit_scope=unit_scope)
 
 
@@ -149,7 +179,7 @@ def present(counted: Counted, campaign: Campaign, language: str, *, min_cell: in
             "text": _text(question.text, language, survey),
             "background": question.background,
             "options": _options(question, language, survey, words),
-            "cells": [_cell_json(question, block, values, hidden) for block in visible],
+            "cells": [_cell_json(question, block, values, hidden, protected.reasons, min_cell) for block in visible],
         })
     return {
         "campaign_id": campaign.id,
@@ -159,11 +189,37 @@ def present(counted: Counted, campaign: Campaign, language: str, *, min_cell: in
         "units": _units_json(layout, protected.names, unit_scope, words),
         "groups": [{"key": _key(group), "name": protected.names.get(group) or words.gettext("No group")} for group in layout.groups],
         "responses": [
-            {"unit": _key(node), "group": _key(group), "count": None if (node, group) in protected.hidden else protected.responses[(node, group)]}
+            {"unit": _key(node), "group": _key(group),
+             "count": None if (node, group) in protected.hidden else protected.responses[(node, group)],
+             "hidden_reason": hidden_reason((node, group), protected.reasons, min_cell)}
             for node, group in visible
         ],
         "questions": questions,
-        "comments": comment_lists(layout, counted.texts, protected.hidden, min_comments, unit_scope),
+        "comments": _scoped_comments(counted.comments, unit_scope),
+    }
+
+
+def _scoped_comments(comments: dict, unit_scope) -> dict:
+    """The comment lists of `comments` a reader of `unit_scope` may see: the organisation's and her units'."""
+    return {
+        question_id: {**lists, "units": {key: texts for key, texts in lists["units"].items()
+                                          if unit_scope is None or int(key.split(":")[1]) in unit_scope}}
+        for question_id, lists in comments.items()
+    }
+
+
+def hidden_reason(block, reasons: dict, min_cell: int) -> dict | None:
+    """Why `block` shows nothing, for the page, the API and the exports to say; None when it is shown."""
+    reason = reasons.get(block)
+    if reason is None:
+        return None
+    if reason.protects is None:
+        return {"kind": "few_answers", "answers": reason.answers, "more_needed": max(0, min_cell - reason.answers)}
+    node, group = reason.protects
+    return {
+        "kind": "protects", "unit": _key(node), "group": _key(group),
+        # More answers in the protected block would show it, and so release this one.
+        "more_needed": reason.needed,
     }
 
 
@@ -199,7 +255,7 @@ def _units_json(layout: Layout, names: dict, unit_scope, words) -> list:
     ]
 
 
-def _cell_json(question, block, values, hidden) -> dict:
+def _cell_json(question, block, values, hidden, reasons, min_cell) -> dict:
     def shown(kind):
         key = (block, kind)
         return None if key in hidden or key not in values else values[key]
@@ -208,6 +264,7 @@ def _cell_json(question, block, values, hidden) -> dict:
         "unit": _key(block[0]),
         "group": _key(block[1]),
         "suppressed": (block, "n") in hidden,
+        "hidden_reason": hidden_reason(block, reasons, min_cell),
         "n": shown("n"),
         "answered": shown("answered"),
         "dont_know": shown("dont_know"),

@@ -6,8 +6,9 @@ batch of responses, and the pool flush counts those in `response_counts` (one
 primary-key read instead of a count(*) over every response). Two entries per
 campaign live in Redis, each tagged with the response count it was computed at:
 
-- the counted and protected figures (`results.Counted`), the same for every
-  language and unit scope: the seconds-long part;
+- the counted and protected figures (`results.Counted`, shown figures only,
+  as JSON: see service/counted_json.py), the same for every language and
+  unit scope: the seconds-long part;
 - per language, thresholds and unit scope, the encoded JSON document, which
   the API returns as it is.
 
@@ -20,11 +21,11 @@ than the pool's batches already show (fewer, while a worker is warming).
 import hashlib
 import json
 import logging
-import pickle
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import counted_json
 from .models import Campaign
 from .models import CampaignUnit
 from .models import RespondentGroup
@@ -129,26 +130,25 @@ def warm(session, runtime, campaign, languages, *, min_cell: int, min_comments: 
 
 def _store_document(session, runtime, campaign, count, shape, language, min_cell, min_comments, unit_scope) -> bytes:
     key = document_key(campaign, shape, language, min_cell, min_comments, unit_scope)
-    counted = _counted(session, runtime, campaign, count, shape, min_cell)
+    counted = _counted(session, runtime, campaign, count, shape, min_cell, min_comments)
     results = present(counted, campaign, language, min_cell=min_cell, min_comments=min_comments, unit_scope=unit_scope)
     body = json.dumps(results, separators=(",", ":")).encode()
     _set(runtime, key, _tag(count, body))
     return body
 
 
-def _counted(session, runtime, campaign, count: int, shape: str, min_cell: int):
+def _counted(session, runtime, campaign, count: int, shape: str, min_cell: int, min_comments: int):
     """results.Counted for `count` responses: from Redis if a reader or worker computed it, else now."""
-    key = f"svar:results-counted:{campaign.id}:{campaign.status}:{min_cell}:{shape}"
+    key = f"svar:results-counted:{campaign.id}:{campaign.status}:{min_cell}:{min_comments}:{shape}"
     found, blob = _tagged(_get(runtime, key))
     if found == count:
-        # Written by this application only; RQ trusts the same Redis with pickled jobs.
-        return pickle.loads(blob)
-    count, counted = _count_in_one_snapshot(session, campaign, min_cell)
-    _set(runtime, key, _tag(count, pickle.dumps(counted, protocol=pickle.HIGHEST_PROTOCOL)))
+        return counted_json.loads(blob)
+    count, counted = _count_in_one_snapshot(session, campaign, min_cell, min_comments)
+    _set(runtime, key, _tag(count, counted_json.dumps(counted)))
     return counted
 
 
-def _count_in_one_snapshot(session, campaign, min_cell: int):
+def _count_in_one_snapshot(session, campaign, min_cell: int, min_comments: int):
     """(response count, count_campaign(...)) read from one state of the answer side.
 
     count_campaign runs several statements. Under PostgreSQL's READ COMMITTED
@@ -158,12 +158,13 @@ def _count_in_one_snapshot(session, campaign, min_cell: int):
     read transaction already sees one snapshot.
     """
     if session.bind.dialect.name != "postgresql":
-        return response_count(session, campaign.id), count_campaign(session, campaign, min_cell)
+        return response_count(session, campaign.id), count_campaign(session, campaign, min_cell, min_comments)
     engine = session.bind.engine if hasattr(session.bind, "engine") else session.bind
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
         with Session(bind=connection) as snapshot:
             snapshot.info.update(session.info)
-            return response_count(snapshot, campaign.id), count_campaign(snapshot, snapshot.get(Campaign, campaign.id), min_cell)
+            counted = count_campaign(snapshot, snapshot.get(Campaign, campaign.id), min_cell, min_comments)
+            return response_count(snapshot, campaign.id), counted
 
 
 def _warming_key(campaign_id: int) -> str:

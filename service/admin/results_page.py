@@ -16,6 +16,7 @@ from ..exports import answers_csv
 from ..flow_results import flow_results_zip
 from ..models import Campaign
 from ..models import SurveyVersion
+from ..models import Unit
 from ..results_cache import KEEP_SECONDS
 from ..results_cache import document_tag
 from ..results_cache import tagged_results
@@ -80,14 +81,18 @@ def _rows(data: dict, question: dict) -> list[dict]:
 def waves(session, campaign: Campaign, user, config) -> list[dict]:
     """Earlier launched campaigns of the same survey (by key) in the organisation, oldest first, with this one."""
     found = []
-    for wave in wave_campaigns(session, campaign):
+    for wave in wave_campaigns(session, campaign, unit_scope(session, user)):
         tag, results = _tagged_results(session, user, wave, config)
         found.append({"campaign": wave, "results": results, "tag": tag})
     return found
 
 
-def wave_campaigns(session, campaign: Campaign) -> list[Campaign]:
-    """The campaigns of the run chart, oldest first."""
+def wave_campaigns(session, campaign: Campaign, scope: set | None = None) -> list[Campaign]:
+    """The campaigns of the run chart, oldest first; for a coordinator (`scope`), only those she may open.
+
+    A coordinator may open a campaign that is not a draft and includes one of
+    her units; any other campaign's name, date and figures stay out of her chart.
+    """
     key = campaign.survey_version.key
     earlier = session.scalars(
         select(Campaign)
@@ -96,6 +101,7 @@ def wave_campaigns(session, campaign: Campaign) -> list[Campaign]:
             Campaign.organisation_id == campaign.organisation_id,
             SurveyVersion.key == key,
             Campaign.launched_at.is_not(None),
+            *([Campaign.status != "draft", Campaign.units.any(Unit.id.in_(sorted(scope)))] if scope is not None else []),
         )
         .order_by(Campaign.launched_at.desc())
         .limit(MAX_WAVES)
@@ -147,7 +153,7 @@ def results(campaign_id):
         campaign = campaign_or_404(session, user, campaign_id)
         config = session.info["runtime"].config
         runtime = session.info["runtime"]
-        shown = wave_campaigns(session, campaign) if campaign.launched_at else []
+        shown = wave_campaigns(session, campaign, unit_scope(session, user)) if campaign.launched_at else []
         tags = [document_tag(session, wave, results_language(wave), min_cell=config.min_cell, min_comments=config.min_comments,
                              unit_scope=unit_scope(session, user)) for wave in shown or [campaign]]
         body = None

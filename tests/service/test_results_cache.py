@@ -1,4 +1,6 @@
 """Results from the cache: the same protected table, computed again once the pool writes responses."""
+import json
+
 from service.models import Campaign
 from service.results import campaign_results
 from service.results_cache import cached_results
@@ -191,3 +193,27 @@ def test_a_flush_during_the_count_does_not_mix_two_states_in_one_table(runtime, 
     with runtime.session() as session:
         during = cached_results(session, session.get(Campaign, world.campaign_id), "nb", min_cell=5, min_comments=10)
     assert during == before
+
+
+def test_the_cache_holds_protected_figures_as_json_and_nothing_to_unpickle(runtime):
+    world = campaign_with_units(runtime)
+    add_answers(runtime, world, "Alna", "Spor 1", [answer_set(overall=4)] * 6 + [answer_set(overall=5)] * 6)
+    add_answers(runtime, world, "Bjerke", "Spor 2", [answer_set(overall=2)] * 3)
+    cached, computed = both(runtime, world)
+    assert cached == computed
+    keys = runtime.redis.keys("svar:results*")
+    assert keys
+    hidden_values = set()
+    for key in keys:
+        _count, _newline, body = runtime.redis.get(key).partition(b"\n")
+        # json.loads raises on a pickle: every entry is plain JSON.
+        document = json.loads(body)
+        if b"results-counted" in key:
+            hidden = {json.dumps(block) for block, _reason in document["reasons"]}
+            assert hidden, "Bjerke's 3 answers are hidden"
+            for _question_id, values, _hidden in document["questions"]:
+                hidden_values |= {json.dumps(cell_key[0]) for cell_key, _value in values} & hidden
+    assert not hidden_values, "a hidden group's figures must not rest in Redis"
+    # Bjerke's answers (all 2) appear nowhere: the one hidden block's figures are not cached.
+    again, _ = both(runtime, world)
+    assert again == cached

@@ -1,4 +1,4 @@
-"""Small-cell protection (A6) as properties: no hidden figure can be worked out from the shown ones."""
+"""Group-level protection (A6) as properties: no hidden group can be worked out from the shown ones."""
 from hypothesis import example
 from hypothesis import given
 from hypothesis import settings
@@ -14,10 +14,11 @@ from service.result_tables import ALL
 from service.result_tables import ORG
 from service.result_tables import block_equations
 from service.result_tables import build_layout
-from service.result_tables import question_equations
 from service.result_tables import rollup
+from service.group_protection import protect_blocks
+from service.results import question_blocks
 from service.results import question_cells
-from service.suppression import determined
+from service.results import question_values
 from service.suppression import primary_cells
 from service.suppression import suppress
 
@@ -115,23 +116,40 @@ CHAIN_THROUGH_HIDDEN_SUMS = {
 }
 
 
+def _protected(spec):
+    """The layout, responses per block, one question's figures and the hidden blocks of a spec."""
+    layout, question = _layout(spec), spec["question"]
+    rows = _answers(spec)
+    leaf_n = {}
+    for unit_id, group_id, kind, count in rows:
+        if kind == "n":
+            for block in layout.leaf_block(unit_id, group_id):
+                leaf_n[block] = leaf_n.get(block, 0) + count
+    responses = rollup(layout, leaf_n)
+    figures = question_blocks(layout, responses, question, question_values(layout, question, rows))
+    return layout, responses, figures, protect_blocks(layout, responses, [figures], spec["k"])
+
+
 @settings(max_examples=150, deadline=None)
 @given(tables)
 @example(CHAIN_THROUGH_HIDDEN_SUMS)
-def test_no_hidden_cell_of_a_question_can_be_recovered(spec):
-    layout, k, question = _layout(spec), spec["k"], spec["question"]
-    values, hidden = question_cells(layout, question, _answers(spec), set(), k)
-    equations = question_equations(layout, question)
-    # Every count of 1..k-1 is hidden; a block below k shows nothing at all.
-    assert primary_cells(values, k, [key for key in values if key[1] != "sum"]) <= hidden
-    for block in layout.blocks():
-        if 0 < values[(block, "n")] < k:
-            assert {key for key in values if key[0] == block} <= hidden
-    # Nothing hidden falls out by subtraction, nor by solving all equations together.
-    nonzero = {key for key in hidden if values[key]}
-    assert not recovered_by_subtraction(values, equations, hidden) & nonzero
-    assert not pinned_by_linear_algebra(values, equations, hidden) & nonzero
-    assert not determined(values, equations, hidden) & nonzero
+def test_no_hidden_group_can_be_worked_out_from_the_shown_ones(spec):
+    layout, responses, _figures, reasons = _protected(spec)
+    k = spec["k"]
+    # Every group below k is hidden whole, and says so.
+    for block, n in responses.items():
+        if 0 < n < k:
+            assert reasons[block].protects is None and reasons[block].answers == n
+    # No hidden group is a combination of shown ones (an independent dense oracle).
+    equations = block_equations(layout, lambda block: block)
+    hidden = {block for block in reasons if responses[block]}
+    assert not pinned_by_linear_algebra(responses, equations, hidden)
+    assert not recovered_by_subtraction(responses, equations, hidden)
+    # A complement names a block below k that it protects; none is empty (an empty block protects nobody).
+    for block, reason in reasons.items():
+        assert responses[block] > 0
+        if reason.protects is not None:
+            assert 0 < responses[reason.protects] < k and reason.needed == k - responses[reason.protects]
 
 
 @settings(max_examples=150, deadline=None)
@@ -173,14 +191,12 @@ def test_one_small_unit_takes_its_smallest_sibling_along():
     assert (ORG, ALL) not in hidden
 
 
-def test_a_distribution_with_one_small_value_hides_the_next_smallest_too():
+def test_a_shown_group_shows_its_whole_distribution_even_with_small_values():
     layout = build_layout([1], {}, [None])
     rows = [(1, None, "n", 20), (1, None, "answered", 20), (1, None, "skipped", 0), (1, None, "dont_know", 0)]
     rows += [(1, None, ("c", "1"), 2), (1, None, ("c", "2"), 5), (1, None, ("c", "3"), 6), (1, None, ("c", "4"), 7)]
     rows.append((1, None, "sum", 2 + 10 + 18 + 28))
-    values, hidden = question_cells(layout, SCALE, rows, set(), 5)
+    values, hidden = question_cells(layout, SCALE, rows, set())
     org = (ORG, ALL)
-    assert (org, ("c", "1")) in hidden and (org, ("c", "2")) in hidden
-    # With the mean shown, two hidden values would still be solvable: a third goes.
-    assert len({key for key in hidden if key[0] == org and key[1][0] == "c"}) >= 3 or (org, "sum") in hidden
-    assert values[(org, "n")] == 20 and (org, "n") not in hidden
+    # The unit of protection is the group (A6): a category with 2 answers is not a cell to hide.
+    assert not hidden and values[(org, ("c", "1"))] == 2 and values[(org, "sum")] == 58
