@@ -10,6 +10,8 @@ from sqlalchemy import update
 from flows.model import State
 
 from .campaign_errors import CampaignStateError
+from .dispatch_traces import DISPATCH_KINDS
+from .dispatch_traces import forget_conversation_rows
 from .models import Campaign
 from .models import Conversation
 from .models import Invitation
@@ -51,10 +53,24 @@ def close(session, campaign: Campaign, now: datetime, runtime=None):
         .values(status="failed", error_code="campaign_closed", updated_at=now)
     )
     session.execute(update(OutboxMessage).where(of_campaign).values(address_enc=None, body=None))
+    _forget_dispatch_traces(session, campaign, invitations)
     # The pool is released in full, however few: the job is only the fast path,
     # the release sweeper finds the closed campaign's pool if Redis is down (A3).
     after_commit(session, RELEASE_JOB, campaign.id)
     log.info("campaign %s closed; %d unfinished answer sets kept as incomplete", campaign.id, kept)
+
+
+def _forget_dispatch_traces(session, campaign: Campaign, invitations):
+    """Every conversation of the campaign has ended: its rows go, and the WAL's old page versions after commit (A1, A4)."""
+    session.flush()
+    forget_conversation_rows(session, invitations)
+    session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.campaign_id == campaign.id, OutboxMessage.invitation_id.is_(None),
+               OutboxMessage.kind.not_in(DISPATCH_KINDS))
+        .execution_options(synchronize_session=False)
+    )
+    after_commit(session, "workers.schedule.checkpoint_database")
 
 
 def _settle_conversations(session, runtime, campaign: Campaign) -> int:

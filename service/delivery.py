@@ -73,6 +73,7 @@ def _adopt(session, provider_id, reference, now) -> OutboxMessage | None:
     # The provider has the message: body and address are no longer needed (A4, A5).
     row.body = None
     row.address_enc = None
+    row.question_id = row.options = None
     invitation = _invitation_of(session, row)
     if invitation is not None and invitation.status == "created":
         invitation.status = "invited"

@@ -37,6 +37,8 @@ from . import optouts
 from .channels.base import InboundMessage
 from .codes import code_hash
 from .conversation_language import intake_language
+from .dispatch_traces import completion_day
+from .dispatch_traces import forget_conversation_rows
 from .conversation_language import starting_state
 from .models import Campaign
 from .models import Conversation
@@ -352,9 +354,9 @@ def apply_sprint(session, runtime, conversation: Conversation, sprint: Sprint, n
         completed_after = reminders_sent(session, invitation.id)
         pool_answers(session, runtime, invitation, sprint.state.answers, complete=True, mode=conversation.channel)
         invitation.status = "completed"
-        invitation.completed_at = now
         invitation.completed_after = completed_after
         session.delete(conversation)
+        _forget_conversation(session, invitation, now)
         return
     state_enc = runtime.vault.encrypt_json(sprint.state.to_dict())
     _save_state(session, conversation.id, state_enc, now)
@@ -385,6 +387,13 @@ _SAVE_STATE = (
 def _save_state(session, conversation_id: int, state_enc: str, now: datetime):
     """Store the new state with one plain UPDATE: the ORM's unit of work for one changed row costs more than the step's engine."""
     session.connection().execute(_SAVE_STATE, {"conversation_id": conversation_id, "new_state": state_enc, "now": now})
+
+
+def _forget_conversation(session, invitation, now):
+    """The dispatch side keeps of a completion only its day, and none of the conversation's settled rows (A1)."""
+    invitation.completed_at = completion_day(now)
+    session.flush()
+    forget_conversation_rows(session, [invitation.id])
 
 
 def _expire(session, runtime, conversation, state, now):

@@ -6,6 +6,7 @@ from workers.progress_snapshots import refresh_viewed_progress
 from workers.reminders import sweep_reminders
 from workers.schedule import close_due_campaigns
 from workers.schedule import open_due_campaigns
+from workers.schedule import purge_conversation_traces
 from workers.schedule import purge_receipts
 from workers.schedule import release_due_pools
 from workers.schedule import sweep_outbox
@@ -15,6 +16,7 @@ cron.register(open_due_campaigns, DEFAULT_QUEUE, interval=60)
 cron.register(close_due_campaigns, DEFAULT_QUEUE, interval=60)
 cron.register(release_due_pools, DEFAULT_QUEUE, interval=60)
 cron.register(sweep_reminders, DEFAULT_QUEUE, interval=60)
+cron.register(purge_conversation_traces, DEFAULT_QUEUE, interval=60)
 cron.register(purge_receipts, DEFAULT_QUEUE, interval=3600)
 # Progress pages of large campaigns read snapshots at most this old (service/progress_snapshot.py).
 cron.register(refresh_viewed_progress, DEFAULT_QUEUE, interval=30)

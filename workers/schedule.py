@@ -103,6 +103,30 @@ def purge_receipts(now: datetime | None = None) -> int:
     return deleted.rowcount
 
 
+def purge_conversation_traces() -> int:
+    """Delete the settled rows of ended conversations, then checkpoint the WAL (A1, A4); returns how many rows.
+
+    A completing step's last replies were still pending when it ended; they
+    go here once sent, and their old page versions leave the WAL with them.
+    """
+    from service.dispatch_traces import forget_conversation_rows
+
+    runtime = runtimes.current()
+    with runtime.transaction() as session:
+        deleted = forget_conversation_rows(session)
+    checkpoint_database()
+    return deleted
+
+
+def checkpoint_database() -> bool:
+    """Truncate the SQLite WAL, so deleted rows' old page versions leave the disk (A4); a no-op on PostgreSQL."""
+    from service.db import engine_for
+    from service.dispatch_traces import checkpoint
+
+    config = runtimes.current().config
+    return checkpoint(engine_for(config.database_url, config.db_lock_timeout))
+
+
 def open_due_campaigns(now: datetime | None = None) -> int:
     """Open scheduled campaigns whose opening time has come, sending their invitations; returns how many."""
     from service.campaigns import open_campaign

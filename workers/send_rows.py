@@ -94,6 +94,9 @@ _CLOSE = (
         error_message=bindparam("error_message"),
         body=None,
         address_enc=None,
+        # A settled row names no question (A1).
+        question_id=None,
+        options=None,
         updated_at=bindparam("now"),
     )
 )
@@ -108,6 +111,8 @@ def _sent(outbox_id: str, provider_id: str, now: str):
             error_message=None,
             body=None,
             address_enc=None,
+            question_id=None,
+            options=None,
             provider_id=bindparam(provider_id),
             sent_at=bindparam(now),
             updated_at=bindparam(now),
@@ -194,6 +199,8 @@ def closing(status: str, error_code: str | None, error_message: str | None, now:
         "error_message": error_message[:500] if error_message else None,
         "body": None,
         "address_enc": None,
+        "question_id": None,
+        "options": None,
         "updated_at": now,
     }
 

@@ -98,6 +98,7 @@ def test_cron_config_registers_the_sweepers(redis):
         "close_due_campaigns": (60, DEFAULT_QUEUE),
         "sweep_reminders": (60, DEFAULT_QUEUE),
         "purge_receipts": (3600, DEFAULT_QUEUE),
+        "purge_conversation_traces": (60, DEFAULT_QUEUE),
         "refresh_viewed_progress": (30, DEFAULT_QUEUE),
     }
 
