@@ -7,6 +7,7 @@ from service.url_ids import parsed_id
 from tests.service.admin_support import login
 from tests.service.admin_support import make_org
 from tests.service.admin_support import post
+from tests.service.api_data import make_world
 
 STATUS_URL = "https://svar.example.org/webhooks/twilio/status"
 HOSTILE = [str(2**63), str(2**64), "9" * 400, "-1", "-9223372036854775809", "abc", "1e9", "²", "١٢", " 12x", str(LARGEST_ID + 1), "0"]
@@ -56,3 +57,11 @@ def test_a_unit_with_a_hostile_parent_id_is_no_server_error(client, runtime, par
 @pytest.mark.parametrize("raw, expected", [("1", 1), (str(LARGEST_ID), LARGEST_ID), (" 42 ", 42), *[(h, None) for h in HOSTILE], ("", None), (None, None)])
 def test_parsed_id(raw, expected):
     assert parsed_id(raw) == expected
+
+
+@pytest.mark.parametrize("version", HOSTILE)
+def test_the_api_refuses_a_survey_version_that_is_no_number(client, runtime, version):
+    world = make_world(runtime)
+    response = client.get(f"/api/v1/surveys/introduction-programme?version={version}", headers=world.headers)
+    assert response.status_code == 400
+    assert "version" in response.get_json()["error"]["message"]
