@@ -52,3 +52,15 @@ def test_flow_results_csv_writes_names_as_text(runtime):
     body = export_zip(runtime, world.campaign_id).read("responses.csv").decode()
     rows = list(csv.reader(io.StringIO(body)))
     assert not any(formula_like(cell) for row in rows for cell in row)
+
+
+def test_an_xlsx_written_through_safe_cell_holds_text_not_formulas(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    hostile = [FORMULA_UNIT, DDE_GROUP, "@SUM(A1)", "  =1+1"]
+    book = openpyxl.Workbook()
+    book.active.append([safe_cell(text) for text in hostile] + [safe_cell(-3), safe_cell(2.5)])
+    book.save(tmp_path / "export.xlsx")
+    row = next(openpyxl.load_workbook(tmp_path / "export.xlsx").active.iter_rows())
+    assert [cell.data_type for cell in row] == ["s"] * len(hostile) + ["n", "n"]
+    assert [cell.value for cell in row[:len(hostile)]] == ["'" + text for text in hostile]
+    assert [cell.value for cell in row[len(hostile):]] == [-3, 2.5]
