@@ -230,7 +230,8 @@ def _open_conversation(session, runtime, message, address_hash, now) -> Conversa
         # A deep link's code is meant as one even when it is mistyped: no match is "not found".
         typed_code = code_hash(runtime.vault, message.code) or "no such code"
     # Words of an invited sender are counted as theirs only: they answer an invitation, not guess.
-    guess_scope = (_known_campaigns(session, address_hash), invitation is None)
+    guessing = typed_code is not None and invitation is None
+    guess_scope = (_known_campaigns(session, address_hash) if guessing else [], guessing)
     tries = code_attempts.take_try(runtime, address_hash, *guess_scope) if typed_code else None
     if typed_code and tries is None:
         if invitation is None:
