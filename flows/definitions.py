@@ -17,6 +17,8 @@ from flows.model import Question
 from flows.model import QuestionType
 from flows.model import Scale
 from flows.model import Survey
+from flows.yaml_limits import refuse_too_large
+from flows.yaml_limits import refuse_unsafe_yaml
 from flows.yamlreader import ID as _ID
 from flows.yamlreader import NodeReader
 from flows.yamlreader import Problem
@@ -45,11 +47,13 @@ _BY_TYPE = {
 
 def load_survey(path: str | Path) -> Survey:
     """Read and validate one survey file."""
+    refuse_too_large(Path(path).stat().st_size, str(path))
     return parse_survey(Path(path).read_text(encoding="utf-8"), str(path))
 
 
 def parse_survey(text: str, filename: str = "<survey>") -> Survey:
     """Validate survey YAML `text`; `filename` only names it in problems."""
+    refuse_unsafe_yaml(text, filename)
     loader = yaml.SafeLoader(text)
     try:
         try:

@@ -10,6 +10,7 @@ their unit in the organisation's list, and never in stored order.
 """
 import random
 
+from .comment_text import shown_comment
 from .result_tables import ALL
 from .result_tables import Layout
 from .suppression import primary_cells
@@ -24,7 +25,7 @@ def comment_lists(layout: Layout, texts, hidden_blocks: set, min_comments: int, 
     """Per text question: {"organisation": [...] or None, "units": {"unit:ID": [...]}}."""
     by_question: dict = {}
     for unit_id, _group_id, question_id, text in texts:
-        by_question.setdefault(question_id, {}).setdefault(("unit", unit_id), []).append(text)
+        by_question.setdefault(question_id, {}).setdefault(("unit", unit_id), []).append(shown_comment(text))
     result = {}
     for question_id, by_unit in by_question.items():
         shown = shown_lists(layout, {leaf: len(by_unit.get(leaf, ())) for leaf in layout.leaves}, hidden_blocks, min_comments)

@@ -71,6 +71,10 @@ class Config:
     # Wrong one-time codes one sender may type per window before intake stops looking (A7).
     code_attempts: int = field(default_factory=lambda: _int("SVAR_CODE_ATTEMPTS", 5))
     code_attempt_window: int = field(default_factory=lambda: _int("SVAR_CODE_ATTEMPT_WINDOW", 3600))
+    # Wrong codes per window from senders known to one campaign, and from everyone together:
+    # a guesser with many numbers still meets a ceiling (A7).
+    code_attempts_campaign: int = field(default_factory=lambda: _int("SVAR_CODE_ATTEMPTS_CAMPAIGN", 200))
+    code_attempts_global: int = field(default_factory=lambda: _int("SVAR_CODE_ATTEMPTS_GLOBAL", 2000))
     # Seconds a database write waits for a lock (SQLite busy_timeout, PostgreSQL lock_timeout)
     # before it fails: a webhook then answers 503 well within Twilio's 15 s and is retried.
     db_lock_timeout: float = field(default_factory=lambda: _float("SVAR_DB_LOCK_TIMEOUT", 10.0))

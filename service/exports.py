@@ -40,6 +40,7 @@ from .result_tables import ALL
 from .result_tables import ORG
 from .results import Protected
 from .results import protect_campaign
+from .spreadsheet_cells import safe_row
 from .surveys import survey_of
 
 ANY = "*"
@@ -207,11 +208,11 @@ def answers_csv(session, campaign: Campaign, min_cell: int) -> str:
     questions = [question.id for question in exported_questions(survey)]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(FIXED_COLUMNS + questions)
+    writer.writerow(safe_row(FIXED_COLUMNS + questions))
     for row in rows:
-        writer.writerow(
+        writer.writerow(safe_row(
             [row.row_id, campaign.id, label(protected, row.node), label(protected, row.group), row.language,
              "true" if row.complete else "false"]
             + [cell_text(row.answers.get(question_id)) for question_id in questions]
-        )
+        ))
     return out.getvalue()

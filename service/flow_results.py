@@ -28,6 +28,7 @@ from .exports import exported_questions
 from .exports import label
 from .models import Campaign
 from .models import utcnow
+from .spreadsheet_cells import safe_row
 
 SPEC_VERSION = "1.0.0-rc1"
 PROFILE = "flow-results-package"
@@ -148,7 +149,7 @@ def flow_results_zip(session, campaign: Campaign, language: str, min_cell: int) 
 def _csv(data) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([f["name"] for f in FIELDS])
+    writer.writerow(safe_row([f["name"] for f in FIELDS]))
     for row in data:
-        writer.writerow(row[:5] + [json.dumps(row[5], ensure_ascii=False), json.dumps(row[6], ensure_ascii=False)])
+        writer.writerow(safe_row(row[:5] + [json.dumps(row[5], ensure_ascii=False), json.dumps(row[6], ensure_ascii=False)]))
     return out.getvalue()

@@ -232,14 +232,22 @@ def _open_conversation(session, runtime, message, address_hash, now) -> Conversa
     if message.code is not None:
         # A deep link's code is meant as one even when it is mistyped: no match is "not found".
         typed_code = code_hash(runtime.vault, message.code) or "no such code"
-    if typed_code and code_attempts.blocked(runtime, address_hash):
+    # Words of an invited sender are counted as theirs only: they answer an invitation, not guess.
+    guessing = typed_code is not None and invitation is None
+    guess_scope = (_known_campaigns(session, address_hash) if guessing else [], guessing)
+    tries = code_attempts.take_try(runtime, address_hash, *guess_scope) if typed_code else None
+    if typed_code and tries is None:
         if invitation is None:
             _reply(session, runtime, message, intake.too_many_code_attempts(_intake_language(runtime, message)), None)
             return None
         typed_code = None
     by_code = session.scalar(select(Invitation).where(Invitation.code_hash == typed_code)) if typed_code else None
+    if by_code is not None and not _may_hear_of(by_code, address_hash):
+        by_code = None
     if typed_code and by_code is None:
-        code_attempts.record_failure(runtime, address_hash)
+        code_attempts.log_wrong_code(address_hash, tries)
+    elif typed_code:
+        code_attempts.give_back(runtime, address_hash, *guess_scope)
     # Someone invited by SMS may reply with words that happen to look like a
     # code ("yes please"); only a code that exists overrides their invitation.
     if typed_code and (by_code is not None or invitation is None):
@@ -287,6 +295,21 @@ _INVITATION_FOR_ADDRESS = (
 def _invitation_for_address(session, channel, address_hash) -> Invitation | None:
     """The open invitation sent to this address, so a reply to it starts the survey."""
     return session.scalar(_INVITATION_FOR_ADDRESS, {"channel": channel, "address_hash": address_hash})
+
+
+def _known_campaigns(session, address_hash) -> list[int]:
+    """The open campaigns that sent this address an invitation: their guess counters are this sender's too."""
+    return list(session.scalars(
+        select(Invitation.campaign_id).join(Invitation.campaign)
+        .where(Invitation.address_hash == address_hash, Campaign.status == "open").distinct()
+    ))
+
+
+def _may_hear_of(invitation, address_hash) -> bool:
+    """False for a used code sent by a stranger: they hear exactly what a wrong code gets."""
+    # Only the address the invitation went to may learn that its code was used;
+    # a printed code's answerer left no address, so nobody hears it of a paper code.
+    return invitation.status != "completed" or invitation.address_hash == address_hash
 
 
 def _code_refusal(session, invitation):

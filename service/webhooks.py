@@ -14,6 +14,7 @@ from . import runner
 from . import webhook_errors
 from .channels import channel_for
 from .channels.twilio import REFERENCE
+from .url_ids import query_id
 from .channels.twilio import is_sid
 from .models import utcnow
 
@@ -69,10 +70,11 @@ def twilio_status():
     # Twilio's error codes are numbers; anything else would not fit the column, and says nothing.
     error_code = error_code if error_code.isascii() and error_code.isdigit() and len(error_code) <= 32 else None
     # Our outbox id, in the callback URL we gave Twilio (and which it signed).
-    reference = request.args.get(REFERENCE, "").strip()[:20] or None
+    # A ref that is no id of ours (negative, huge, not a number) was never signed by us for a row.
+    reference = query_id(request.args, REFERENCE)
     try:
         with _runtime().transaction() as session:
-            delivery.record_status(session, sid, status, error_code, utcnow(), reference)
+            delivery.record_status(session, sid, status, error_code, utcnow(), None if reference is None else str(reference))
     except SQLAlchemyError as exc:
         log.error("delivery status not recorded: %s", type(exc).__name__)
         abort(503)

@@ -3,6 +3,7 @@ from flask import render_template
 from flask import request
 
 from .. import audit
+from ..url_ids import query_id
 from . import bp
 from .guard import admin_only
 from .guard import transaction
@@ -22,8 +23,7 @@ def audit_log():
     action = request.args.get("action") or None
     if action not in ACTIONS:
         action = None
-    before = request.args.get("before", "")
-    before_id = int(before) if before.isdigit() else None
+    before_id = query_id(request.args, "before")
     with transaction() as (session, user):
         events = audit.events(session, user.organisation_id, action=action, before_id=before_id, limit=PAGE + 1)
         more = len(events) > PAGE

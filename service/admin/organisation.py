@@ -13,6 +13,7 @@ from ..units import UnitError
 from ..units import create_group
 from ..units import create_unit
 from ..units import unit_tree
+from ..url_ids import parsed_id
 from . import bp
 from .forms import Form
 from .guard import admin_only
@@ -56,7 +57,7 @@ def add_unit():
         form.values["parent_id"] = parent_raw
         if form.ok:
             try:
-                unit = create_unit(session, user.organisation_id, name, int(parent_raw) if parent_raw.isdigit() else None)
+                unit = create_unit(session, user.organisation_id, name, parsed_id(parent_raw))
             except UnitError as error:
                 form.fail("name", str(error))
         if not form.ok:

@@ -11,6 +11,7 @@ from ..models import Invitation
 from ..models import RespondentGroup
 from ..paper_sheet import render_sheet
 from ..respondent_rows import campaign_languages
+from ..url_ids import parsed_id
 from .forms import Form
 from .i18n import _
 from .security import policy_allowing_styles_of
@@ -109,7 +110,7 @@ def _codes(session, user, campaign):
         form.fail("unit_id", _("Choose one of the campaign's units."))
     group_raw = (request.form.get("group_id") or "").strip()
     form.values["group_id"] = group_raw
-    group_id = int(group_raw) if group_raw.isdigit() else None
+    group_id = parsed_id(group_raw)
     groups = {group.id for group in _group_options(session, campaign)}
     if group_id is not None and group_id not in groups:
         form.fail("group_id", _("Choose one of the groups."))

@@ -10,7 +10,7 @@ from ..surveys import SurveyVersionConflict
 from ..surveys import latest
 from ..surveys import survey_of
 from ..surveys import sync_bundled
-from ..url_ids import LARGEST_ID
+from ..url_ids import query_id
 from . import bp
 from .auth import api_call
 from .errors import not_found
@@ -58,9 +58,7 @@ def list_surveys(session, user):
 def get_survey(session, user, key):
     """One survey (latest version, or ?version=N) with its questions."""
     ensure_bundled(session)
-    wanted = request.args.get("version", type=int)
-    if wanted is not None and not 0 < wanted <= LARGEST_ID:
-        raise not_found("survey")
+    wanted = query_id(request.args, "version")
     if wanted is None:
         version = latest(session, key)
     else:
