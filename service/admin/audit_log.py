@@ -11,6 +11,7 @@ PAGE = 100
 ACTIONS = (
     audit.LAUNCHED, audit.CLOSED, audit.EXPORTED, audit.USER_CREATED, audit.USER_CHANGED, audit.REFUSED,
     audit.LOGIN, audit.LOGIN_FAILED, audit.LOGIN_LOCKED, audit.CAMPAIGN_CREATED, audit.UNIT_CREATED, audit.GROUP_CREATED,
+    audit.SESSIONS_ENDED, audit.TOKEN_CREATED, audit.TOKEN_REVOKED,
 )
 
 
