@@ -2,6 +2,7 @@
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import runtime as runtimes
 from . import url_ids
@@ -43,6 +44,10 @@ def create_app(config: Config | None = None, redis=None) -> Flask:
     if config.simulator:
         app.register_blueprint(simulator.bp)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    if config.trusted_proxies:
+        # remote_addr becomes the client's as the nearest trusted proxy saw it; the rate limits key on it.
+        hops = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 
 

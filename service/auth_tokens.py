@@ -54,8 +54,23 @@ def authenticate(session, header: str | None, now: datetime | None = None) -> Us
     return row.user
 
 
+def visible_tokens(session, user: User) -> list[ApiToken]:
+    """The tokens `user` may list and revoke: their own; an administrator's organisation's."""
+    query = select(ApiToken).join(User, ApiToken.user_id == User.id)
+    if user.role == "admin":
+        query = query.where(User.organisation_id == user.organisation_id)
+    else:
+        query = query.where(ApiToken.user_id == user.id)
+    return list(session.scalars(query.order_by(ApiToken.id)))
+
+
+def visible_token(session, user: User, token_id: int) -> ApiToken | None:
+    """One token `user` may revoke, or None (also for another organisation's: its existence is not told)."""
+    return next((row for row in visible_tokens(session, user) if row.id == token_id), None)
+
+
 def revoke_token(session, token_id: int) -> bool:
-    """Revoke a token by id; False if there is no such token."""
+    """Revoke a token by id; False if there is no such token. It answers 401 from the next request on."""
     row = session.get(ApiToken, token_id)
     if row is None:
         return False

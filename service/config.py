@@ -84,6 +84,9 @@ class Config:
     pending_grace: float = field(default_factory=lambda: _float("SVAR_PENDING_GRACE", 60.0))
     # ...and a row claimed for sending whose worker died; longer than a send and its status callback.
     sending_grace: float = field(default_factory=lambda: _float("SVAR_SENDING_GRACE", 300.0))
+    # Reverse proxies in front of gunicorn that set X-Forwarded-For/-Proto/-Host; 0 ignores those headers,
+    # so a client cannot forge its address to escape the login and token limits.
+    trusted_proxies: int = field(default_factory=lambda: _int("SVAR_TRUSTED_PROXIES", 0))
     testing: bool = False
 
     @property

@@ -104,6 +104,20 @@ class User(Base):
     organisation: Mapped[Organisation] = relationship()
 
 
+class LoginSession(Base):
+    """One login to the admin view: the cookie holds only a random key whose digest is here."""
+
+    __tablename__ = "login_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Written at most once a minute (see service/login_sessions.py), not on every page.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by logout, expiry, a password change, deactivation or "log out everywhere".
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class UserUnit(Base):
     """A coordinator's units: the only ones whose progress and results they may read."""
 

@@ -11,6 +11,7 @@ from . import login  # noqa: E402,F401
 from . import organisation  # noqa: E402,F401
 from . import progress_page  # noqa: E402,F401
 from . import results_page  # noqa: E402,F401
+from . import tokens  # noqa: E402,F401
 from . import users  # noqa: E402,F401
 from . import wizard  # noqa: E402,F401
 from . import wizard_languages  # noqa: E402,F401

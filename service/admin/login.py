@@ -1,10 +1,9 @@
-"""Logging in and out: argon2 passwords, rate limits, sessions that end after 8 hours or 30 idle minutes."""
-import hashlib
-import time
+"""Logging in and out: argon2 passwords, rate limits, server-side sessions (see service/login_sessions.py)."""
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import flash
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -17,6 +16,7 @@ from flask_login import logout_user
 from sqlalchemy import select
 
 from .. import audit
+from .. import login_sessions
 from ..models import User
 from ..passwords import hash_password
 from ..passwords import needs_rehash
@@ -25,8 +25,6 @@ from . import bp
 from . import login_limits
 from .guard import runtime
 from .i18n import _
-from .security import IDLE_TIMEOUT
-from .security import SESSION_LIFETIME
 
 manager = LoginManager()
 # Compared against when the e-mail is unknown, so both cases take as long.
@@ -48,26 +46,22 @@ class SessionUser:
     organisation_name: str
     timezone: str
     language: str | None
-    stamp: str
+    # The random key of this login's row in login_sessions: all the cookie holds.
+    session_key: str
     is_authenticated: bool = True
     is_active: bool = True
     is_anonymous: bool = False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.stamp}"
+        return self.session_key
 
 
-def password_stamp(user: User) -> str:
-    """Changes when the password does, so a new password logs out every other session."""
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
-
-
-def session_user(user: User) -> SessionUser:
+def session_user(user: User, session_key: str) -> SessionUser:
     organisation = user.organisation
     return SessionUser(
         id=user.id, email=user.email, role=user.role, organisation_id=user.organisation_id,
         organisation_name=organisation.name, timezone=organisation.timezone, language=user.language,
-        stamp=password_stamp(user),
+        session_key=session_key,
     )
 
 
@@ -79,15 +73,17 @@ def init_app(app):
     manager.session_protection = "basic"
 
     @manager.user_loader
-    def _load(user_key: str):
-        user_id, _sep, stamp = user_key.partition(":")
-        if not user_id.isdigit():
+    def _load(session_key: str):
+        if not session_key:
             return None
         with runtime().transaction() as db:
-            user = db.get(User, int(user_id))
-            if user is None or not user.active or password_stamp(user) != stamp:
+            # The progress page's own refresh does not keep a session alive.
+            row, expired = login_sessions.live(db, session_key, touch=not request.headers.get(AUTO_REFRESH_HEADER))
+            g.svar_session_expired = expired
+            user = db.get(User, row.user_id) if row is not None else None
+            if user is None or not user.active:
                 return None
-            return session_user(user)
+            return session_user(user, session_key)
 
 
 @bp.before_request
@@ -95,17 +91,11 @@ def _require_login():
     """Every admin page but the login needs a live session; expired ones go back to the login."""
     if request.endpoint in PUBLIC or request.endpoint is None:
         return None
-    now = time.time()
     if current_user.is_authenticated:
-        since, seen = session.get("since", 0), session.get("seen", 0)
-        if now - since > SESSION_LIFETIME.total_seconds() or now - seen > IDLE_TIMEOUT.total_seconds():
-            logout_user()
-            session.clear()
-            flash(_("Your session has expired. Please log in again."), "info")
-            return redirect(url_for("admin.login", next=_local_path(request.full_path)))
-        if not request.headers.get(AUTO_REFRESH_HEADER):
-            session["seen"] = now
         return None
+    if g.pop("svar_session_expired", False):
+        session.clear()
+        flash(_("Your session has expired. Please log in again."), "info")
     return redirect(url_for("admin.login", next=_local_path(request.full_path)))
 
 
@@ -147,11 +137,13 @@ def _attempt(email: str, password: str) -> tuple[dict, int]:
             errors["password"] = _("Enter your password.")
         return errors, 400
     try:
-        if login_limits.blocked(redis, email, ip):
-            audit.record_apart(runtime(), audit.LOGIN_LOCKED, actor=email, ip=ip, detail="refused while locked")
-            return {"form": _too_many()}, 429
+        full = login_limits.reserve(redis, email, ip)
     except login_limits.LimiterUnavailable:
         return {"form": _("Logging in is not possible right now. Please try again in a few minutes.")}, 503
+    if full:
+        detail = "refused while locked" if full != login_limits.DEPLOYMENT else "refused: deployment-wide ceiling"
+        audit.record_apart(runtime(), audit.LOGIN_LOCKED, actor=email, ip=ip, detail=detail)
+        return {"form": _too_many()}, 429
     with runtime().transaction() as db:
         user = db.scalar(select(User).where(User.email == email))
         good = verify_password(user.password_hash if user else _DUMMY_HASH, password) and user is not None
@@ -159,13 +151,12 @@ def _attempt(email: str, password: str) -> tuple[dict, int]:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             audit.record(db, audit.LOGIN, user, ip=ip)
-            db.flush()
-            signed_in = session_user(user)
+            signed_in = session_user(user, login_sessions.start(db, user.id))
         else:
             signed_in = None
     if signed_in is None:
         try:
-            locked = login_limits.failed(redis, email, ip)
+            locked = login_limits.used_up(redis, email, ip)
         except login_limits.LimiterUnavailable:
             locked = True
         audit.record_apart(
@@ -177,7 +168,7 @@ def _attempt(email: str, password: str) -> tuple[dict, int]:
             return {"form": _too_many()}, 429
         return {"form": _("The e-mail address or the password is wrong.")}, 401
     try:
-        login_limits.succeeded(redis, email)
+        login_limits.succeeded(redis, email, ip)
     except login_limits.LimiterUnavailable:
         pass
     # A fresh session for the new login: nothing from before carries over.
@@ -185,7 +176,6 @@ def _attempt(email: str, password: str) -> tuple[dict, int]:
     session.clear()
     session.permanent = True
     login_user(signed_in)
-    session["since"] = session["seen"] = time.time()
     if language:
         session["language"] = language
     return {}, 200
@@ -201,6 +191,10 @@ def _too_many() -> str:
 
 @bp.post("/logout")
 def logout():
+    """End this session on the server, so a copy of the cookie is worth nothing either."""
+    if current_user.is_authenticated:
+        with runtime().transaction() as db:
+            login_sessions.end(db, current_user.session_key)
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")

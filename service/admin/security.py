@@ -2,17 +2,13 @@
 import base64
 import hashlib
 import re
-from datetime import timedelta
 
 from flask import request
 from flask_wtf.csrf import CSRFProtect
 
-csrf = CSRFProtect()
+from ..login_sessions import LIFETIME as SESSION_LIFETIME
 
-# An admin's working day; after that, log in again whatever happens.
-SESSION_LIFETIME = timedelta(hours=8)
-# A screen left alone this long is logged out (the progress page's refresh does not count).
-IDLE_TIMEOUT = timedelta(minutes=30)
+csrf = CSRFProtect()
 
 # Static files only: no inline script or style, nothing from another origin.
 CONTENT_SECURITY_POLICY = "; ".join(

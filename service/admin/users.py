@@ -8,6 +8,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from .. import audit
+from .. import login_sessions
 from ..access import ROLES
 from ..access import assign_units
 from ..access import assigned_units
@@ -105,6 +106,9 @@ def user(user_id):
                 if password:
                     person.password_hash = hash_password(password)
                     changes.append("password set")
+                if password or not active:
+                    # A new password or a closed account ends every session, the copies of a cookie too.
+                    login_sessions.end_all(session, person.id)
                 before = {unit.name for unit in assigned_units(session, person)}
                 after = {unit.name for unit in assign_units(session, person, unit_ids if role == "coordinator" else [])}
                 if before != after:
@@ -123,5 +127,20 @@ def user(user_id):
             }
         return render_template(
             "admin/user.html", nav="users", person=person, form=form.values, errors=form.errors, units=_units(session, me),
-            roles=ROLES, min_length=MIN_LENGTH,
+            roles=ROLES, min_length=MIN_LENGTH, live_sessions=login_sessions.count_live(session, person.id),
         ), status
+
+
+@bp.post("/users/<int:user_id>/logout-everywhere")
+@admin_only
+def logout_everywhere(user_id):
+    """End every session of a user at once (a lost laptop, a shared computer); audited."""
+    with transaction() as (session, me):
+        person = session.get(User, user_id)
+        if person is None or person.organisation_id != me.organisation_id:
+            abort(404)
+        ended = login_sessions.end_all(session, person.id)
+        audit.record(session, audit.SESSIONS_ENDED, me, object_type="user", object_id=person.id,
+                     detail=f"{person.email}: {ended} session(s) ended", ip=request.remote_addr)
+        flash(_("%(email)s is logged out everywhere.", email=person.email), "success")
+        return redirect(url_for("admin.users") if person.id != me.id else url_for("admin.login"))

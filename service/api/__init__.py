@@ -12,6 +12,7 @@ from . import reminders  # noqa: E402,F401
 from . import respondents  # noqa: E402,F401
 from . import results  # noqa: E402,F401
 from . import surveys  # noqa: E402,F401
+from . import tokens  # noqa: E402,F401
 from . import units  # noqa: E402,F401
 
 errors.register(bp)

@@ -24,13 +24,12 @@ def api_call(roles=ADMIN):
         def wrapper(**kwargs):
             runtime = current_app.extensions["svar"]
             header = request.headers.get("Authorization")
-            if header:
-                _refuse_while_blocked(runtime)
             with runtime.transaction() as session:
+                # The token first: a valid one works whatever others sent from this address.
                 user = authenticate(session, header)
                 if user is None:
                     if header:
-                        token_limits.failed(runtime.redis, request.remote_addr)
+                        _count_failure(runtime)
                     raise _unauthorized(bool(header))
                 if user.role not in roles:
                     refused(user, "role")
@@ -43,9 +42,9 @@ def api_call(roles=ADMIN):
     return decorate
 
 
-def _refuse_while_blocked(runtime):
-    """429 for an address that has sent too many wrong tokens lately."""
-    wait = token_limits.retry_after(runtime.redis, request.remote_addr)
+def _count_failure(runtime):
+    """Count a wrong token; 429 once the address has sent too many lately."""
+    wait = token_limits.failed(runtime.redis, request.remote_addr)
     if wait:
         raise ApiError(
             429, "too many invalid tokens from this address; try again later", headers={"Retry-After": str(wait)}

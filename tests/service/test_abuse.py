@@ -10,6 +10,7 @@ from twilio.request_validator import RequestValidator
 
 from service.admin import login_limits
 from service.api.openapi import document
+from service.models import ApiToken
 from service.models import AuditEvent
 from service.models import Conversation
 from tests import factories
@@ -64,7 +65,9 @@ def test_no_api_route_gives_one_organisation_anothers_objects(client, runtime):
     owner = make_world(runtime)
     campaign_id = draft(runtime, owner)
     stranger = make_world(runtime, name="Annenby kommune")
-    ids = {"campaign_id": campaign_id, "unit_id": owner.unit_ids[0]}
+    with runtime.transaction() as session:
+        token_id = session.scalar(select(ApiToken.id).where(ApiToken.user_id == owner.user_id))
+    ids = {"campaign_id": campaign_id, "unit_id": owner.unit_ids[0], "token_id": token_id}
     checked = 0
     for method, path in documented_routes():
         if "{key}" in path:
@@ -76,6 +79,7 @@ def test_no_api_route_gives_one_organisation_anothers_objects(client, runtime):
     assert checked >= 12
     # And the owner still reaches them: the 404s above are about who asks.
     assert client.get(f"/api/v1/campaigns/{campaign_id}", headers=owner.headers).status_code == 200
+    assert client.get("/api/v1/tokens", headers=owner.headers).status_code == 200
 
 
 def admin_campaign_pages(app):

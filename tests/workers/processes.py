@@ -43,6 +43,7 @@ def environment(config) -> dict:
         "SVAR_SMS_BACKLOG": str(config.sms_backlog),
         "SVAR_SEND_BATCH": str(config.send_batch),
         "SVAR_SEND_CONCURRENCY": str(config.send_concurrency),
+        "SVAR_TRUSTED_PROXIES": str(config.trusted_proxies),
     }
     env = {key: value for key, value in os.environ.items() if key not in values and key != "TEST_DATABASE_URL"}
     env.update({key: value for key, value in values.items() if value is not None})
