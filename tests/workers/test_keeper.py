@@ -61,25 +61,32 @@ def test_a_killed_worker_is_restarted_and_works_again(real_redis, redis_server_u
     assert "keep: started rq worker" in text
 
 
-def test_the_clock_runs_its_jobs_again_after_redis_is_gone_for_15_seconds(tmp_path):
-    """redis-server killed for 15 s while `rq cron` runs under the keeper: afterwards its jobs are enqueued again, with no one restarting it."""
+def test_worker_and_clock_go_on_after_redis_stalls_for_15_seconds(tmp_path):
+    """redis-server SIGSTOPped for 15 s while a worker and `rq cron` run under the keeper: afterwards the clock
+    enqueues its jobs again and the worker runs them, with no one restarting anything (bare, `rq cron` exits)."""
     cron_file = tmp_path / "keeper_cron.py"
     cron_file.write_text(CRON)
     server = processes.RedisProcess(tmp_path).start()
     log = tmp_path / "keep.log"
-    keeper = keep(RQ, "cron", "--url", server.url, cron_file, log=log)
+    clock = keep(RQ, "cron", "--url", server.url, cron_file, log=log)
+    worker = keep(RQ, "worker", "--url", server.url, "keeper-test", log=log)
+    connection = Redis.from_url(server.url, socket_timeout=2)
+    queue = Queue("keeper-cron", connection=connection)
     try:
-        connection = Redis.from_url(server.url)
-        queued = lambda: Queue("keeper-cron", connection=Redis.from_url(server.url, socket_timeout=2)).count  # noqa: E731
-        processes.wait_for(lambda: queued() >= 2, timeout=30, what="the clock's first ticks")
-        server.kill()
+        processes.wait_for(lambda: queue.count >= 2, timeout=30, what="the clock's first ticks")
+        processes.wait_for(lambda: worker_pids(connection), timeout=30, what="the worker")
+        os.kill(server.process.pid, signal.SIGSTOP)
         time.sleep(15)
-        server.start()  # empty: every tick counted now is one enqueued after the outage
-        processes.wait_for(lambda: queued() >= 2, timeout=90, what="the clock's ticks after the outage")
-        assert keeper.poll() is None
-        connection.close()
+        os.kill(server.process.pid, signal.SIGCONT)
+        before = queue.count
+        processes.wait_for(lambda: queue.count >= before + 2, timeout=90, what="the clock's ticks after the stall")
+        job = Queue("keeper-test", connection=connection).enqueue(len, "after the stall")
+        processes.wait_for(lambda: job.get_status(refresh=True) == "finished", timeout=60, what="a job run after the stall")
+        assert clock.poll() is None and worker.poll() is None
     finally:
-        stop_keeper(keeper)
+        stop_keeper(clock)
+        stop_keeper(worker)
+        connection.close()
         server.kill()
 
 
