@@ -17,6 +17,7 @@ from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import utcnow
 from service.queue import SEND_QUEUE
+from workers import unsure_sends
 from workers.replies import listed_ids
 from workers.send import enqueue_send_by_lane
 
@@ -38,6 +39,8 @@ def sweep_outbox(now: datetime | None = None) -> int:
     # A message Twilio accepted before the worker died has left "sending" by
     # then: its status callback names the row (?ref=) and marks it sent.
     sending_grace = timedelta(seconds=runtime.config.sending_grace)
+    # Without a status callback (none configured, or lost) the provider is asked before a row is sent again.
+    settled = unsure_sends.settle(runtime, now - sending_grace, SWEEP_LIMIT)
     with runtime.transaction() as session:
         stuck = session.scalars(
             select(OutboxMessage.id)
@@ -45,6 +48,7 @@ def sweep_outbox(now: datetime | None = None) -> int:
             .order_by(OutboxMessage.id)
             .limit(SWEEP_LIMIT)
         ).all()
+        stuck = [outbox_id for outbox_id in stuck if outbox_id not in settled]
         # Jobs still waiting or scheduled for a retry hold their own rows: a backlog is
         # no loss. Only those rows wait; a row whose job went with Redis is queued again even
         # while new jobs keep the queue busy. So do replies listed while a drain is pending;
