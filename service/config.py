@@ -59,6 +59,8 @@ class Config:
     # Free-text comments are shown only where at least this many were written (A6).
     min_comments: int = field(default_factory=lambda: _int("SVAR_MIN_COMMENTS", 10))
     send_batch: int = field(default_factory=lambda: _int("SVAR_SEND_BATCH", 50))
+    # Tries of one outbox row before a temporary failure fails it for good, with its reason.
+    send_max_attempts: int = field(default_factory=lambda: _int("SVAR_SEND_MAX_ATTEMPTS", 8))
     # Messages a send job has at the provider at once (threads, each with its own connection): also
     # the most a killed worker can leave claimed but unrecorded.
     send_concurrency: int = field(default_factory=lambda: _int("SVAR_SEND_CONCURRENCY", 4))

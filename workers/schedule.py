@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from rq.job import Job
 from sqlalchemy import delete
+from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
@@ -12,11 +13,13 @@ from sqlalchemy import update
 from service import runtime as runtimes
 from service.models import Campaign
 from service.models import InboundReceipt
+from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import utcnow
 from service.queue import SEND_QUEUE
+from workers import unsure_sends
 from workers.replies import listed_ids
-from workers.send import enqueue_send
+from workers.send import enqueue_send_by_lane
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,8 @@ def sweep_outbox(now: datetime | None = None) -> int:
     # A message Twilio accepted before the worker died has left "sending" by
     # then: its status callback names the row (?ref=) and marks it sent.
     sending_grace = timedelta(seconds=runtime.config.sending_grace)
+    # Without a status callback (none configured, or lost) the provider is asked before a row is sent again.
+    settled = unsure_sends.settle(runtime, now - sending_grace, SWEEP_LIMIT)
     with runtime.transaction() as session:
         stuck = session.scalars(
             select(OutboxMessage.id)
@@ -43,6 +48,7 @@ def sweep_outbox(now: datetime | None = None) -> int:
             .order_by(OutboxMessage.id)
             .limit(SWEEP_LIMIT)
         ).all()
+        stuck = [outbox_id for outbox_id in stuck if outbox_id not in settled]
         # Jobs still waiting or scheduled for a retry hold their own rows: a backlog is
         # no loss. Only those rows wait; a row whose job went with Redis is queued again even
         # while new jobs keep the queue busy. So do replies listed while a drain is pending;
@@ -68,10 +74,21 @@ def sweep_outbox(now: datetime | None = None) -> int:
                 .where(OutboxMessage.id.in_(ids), OutboxMessage.status.in_(("pending", "sending")))
                 .values(status="pending", updated_at=now)
             )
-            enqueue_send(session, ids)
+            enqueue_send_by_lane(session, _lanes_of(session, ids))
     if ids:
         log.info("outbox sweep re-enqueued %d stuck and %d stale rows", len(stuck), len(stale))
     return len(ids)
+
+
+def _lanes_of(session, ids: list[int]) -> list[tuple]:
+    """(id, campaign id, channel) of these rows, in id order: the sweeper queues each campaign and channel apart."""
+    campaign_id = func.coalesce(OutboxMessage.campaign_id, Invitation.campaign_id)
+    return session.execute(
+        select(OutboxMessage.id, campaign_id, OutboxMessage.channel)
+        .outerjoin(Invitation, Invitation.id == OutboxMessage.invitation_id)
+        .where(OutboxMessage.id.in_(ids))
+        .order_by(OutboxMessage.id)
+    ).all()
 
 
 def _queued_ids(queue, overdue_before: datetime) -> set[int]:

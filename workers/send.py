@@ -27,6 +27,7 @@ from service.channels.base import OutcomeUnknown
 from service.channels.base import OutgoingMessage
 from service.channels.base import PermanentFailure
 from service.channels.base import RecipientOptedOut
+from service.channels.base import SendError
 from service.channels.base import TemporaryFailure
 from service.models import Campaign
 from service.models import Invitation
@@ -47,6 +48,8 @@ WAITING = "waiting"
 # The provider's queue is full: pending with not_before, the rest of the batch waits too.
 HELD = "held"
 DEFERRED = "deferred"
+# This row alone raised something unforeseen: back to pending for the job's retry, the rest of the batch goes on.
+RETRY = "retry"
 FAILED = "failed"
 # Kinds that must not reach someone who opted out after they were queued;
 # a reply (the STOP confirmation itself) still goes.
@@ -69,6 +72,15 @@ class SendDeferred(Exception):
     """Some messages of the batch met a temporary failure; raised so RQ retries the job."""
 
 
+def enqueue_send_by_lane(session, rows):
+    """Queue send jobs for (id, campaign id, channel) rows, one campaign and channel per job: a bad batch holds up only its own."""
+    lanes: dict[tuple, list[int]] = {}
+    for outbox_id, campaign_id, channel in rows:
+        lanes.setdefault((campaign_id or 0, channel), []).append(outbox_id)
+    for key in sorted(lanes):
+        enqueue_send(session, lanes[key])
+
+
 def enqueue_send(session, outbox_ids: list[int]):
     """Queue send jobs for these outbox ids once the session commits, send_batch ids per job."""
     runtime = session.info.get("runtime") or runtimes.current()
@@ -88,7 +100,7 @@ def send_outbox(outbox_ids: list[int], now: datetime | None = None) -> dict:
     else:
         _run_lanes(runtime, now, feed, lanes)
     outcomes, retry_after = feed.outcomes, feed.retry_after
-    deferred = [outbox_id for outbox_id, outcome in outcomes.items() if outcome == DEFERRED]
+    deferred = [outbox_id for outbox_id, outcome in outcomes.items() if outcome in (DEFERRED, RETRY)]
     summary = {outcome: sum(1 for o in outcomes.values() if o == outcome) for outcome in set(outcomes.values())}
     if deferred and retry_after:
         # The provider said how long to wait (Telegram's 429): come back exactly
@@ -307,7 +319,8 @@ class _Job:
             return DEFERRED, None
         except TemporaryFailure as exc:
             log.warning("outbox %s deferred: %s", outbox_id, exc.code or type(exc).__name__)
-            _release(self.runtime, outbox_id, exc)
+            if _release(self.runtime, outbox_id, exc):
+                return FAILED, None
             return DEFERRED, exc.retry_after
         except RecipientOptedOut as exc:
             log.info("outbox %s: recipient opted out at the provider", outbox_id)
@@ -319,9 +332,11 @@ class _Job:
             return FAILED, None
         except Exception as exc:
             # A bug or an unforeseen client error: keep the row for a later try.
+            # It is this row's, not the provider's: the others of the batch go on.
             log.error("outbox %s: unexpected %s from the %s channel", outbox_id, type(exc).__name__, channel_name)
-            _release(self.runtime, outbox_id, exc)
-            return DEFERRED, None
+            if _release(self.runtime, outbox_id, exc):
+                return FAILED, None
+            return RETRY, None
         self.accepted = (outbox_id, provider_id, utcnow(), invited)
         return SENT, None
 
@@ -379,14 +394,24 @@ class _Job:
         return row.channel, message, invited
 
 
-def _release(runtime, outbox_id, exc):
-    """Back to pending for the retry; body and address stay."""
+def _release(runtime, outbox_id, exc) -> bool:
+    """Back to pending for the retry, body and address kept; or failed with its reason once out of tries (True)."""
+    code = getattr(exc, "code", None)
+    reason = str(exc)[:400] if isinstance(exc, TemporaryFailure) else type(exc).__name__
+    with runtime.transaction() as session:
+        row = session.get(OutboxMessage, outbox_id)
+        attempts = row.attempts or 0
+    if attempts >= max(1, runtime.config.send_max_attempts):
+        log.warning("outbox %s failed after %d tries: %s", outbox_id, attempts, code or reason)
+        _fail(runtime, outbox_id, SendError(f"gave up after {attempts} tries: {reason}", code or "attempts"))
+        return True
     with runtime.transaction() as session:
         row = session.get(OutboxMessage, outbox_id)
         row.status = "pending"
-        row.error_code = getattr(exc, "code", None)
-        row.error_message = str(exc)[:500] if isinstance(exc, TemporaryFailure) else type(exc).__name__
+        row.error_code = code
+        row.error_message = reason
         row.updated_at = utcnow()
+    return False
 
 
 def _touch(runtime, outbox_id, exc):

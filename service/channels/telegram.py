@@ -248,10 +248,11 @@ class TelegramChannel:
         if message.kind == "ack":
             self._call(self.bot().answer_callback_query(message.text))
             return ""
+        chat_id = chat_id_of(message.address)
         self.pacer.wait(message.address)
         markup = keyboard(message.question_id, message.options)
         try:
-            sent = self._call(self.bot().send_message(chat_id=int(message.address), text=message.text, reply_markup=markup))
+            sent = self._call(self.bot().send_message(chat_id=chat_id, text=message.text, reply_markup=markup))
         except TemporaryFailure as failure:
             if failure.retry_after:
                 self.pacer.hold(message.address, failure.retry_after)
@@ -295,6 +296,14 @@ class TelegramChannel:
             raise TemporaryFailure(f"Telegram unreachable: {type(exc).__name__}") from None
         except TelegramError as exc:
             raise TemporaryFailure(f"Telegram error: {type(exc).__name__}") from None
+
+
+def chat_id_of(address: str) -> int:
+    """The numeric chat id of an outbox address; a row that holds anything else can never be sent."""
+    try:
+        return int(address)
+    except (TypeError, ValueError):
+        raise PermanentFailure("not a Telegram chat id", "chat_id") from None
 
 
 def bot_base_url(config) -> str:

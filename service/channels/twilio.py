@@ -4,6 +4,8 @@ import logging
 import re
 import threading
 from base64 import b64encode
+from datetime import datetime
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import certifi
@@ -104,6 +106,12 @@ def _present(values: dict) -> dict:
     return {key: value for key, value in values.items() if value is not None}
 
 
+# The newest messages to one number read when looking up a send whose answer was lost.
+LOOKUP_PAGE = 20
+# Twilio's clock and ours differ a little: a lookup reaches back this much before the claim.
+CLOCK_SKEW = timedelta(minutes=2)
+
+
 class TwilioChannel:
     """The "sms" channel."""
 
@@ -181,6 +189,26 @@ class TwilioChannel:
         except TwilioException as exc:
             raise TemporaryFailure(f"Twilio client error: {type(exc).__name__}") from None
         return created.sid
+
+    def find_sent(self, address: str, text: str, since: datetime) -> str | None:
+        """The SID of a message Twilio took for `address` with this text since `since`, or None; raises TemporaryFailure if Twilio cannot say.
+
+        For a send whose answer never came (a timeout, a killed worker) when no
+        status callback settled it: asked before sending again. Twilio's list
+        filters are To, From and DateSent, but a message still queued has no
+        DateSent yet, so the newest messages to the number are read and matched
+        on body and creation time.
+        """
+        sender = None if self.config.twilio_messaging_service_sid else self.config.twilio_from
+        try:
+            found = self._get_client().messages.list(to=address, from_=sender, page_size=LOOKUP_PAGE, limit=LOOKUP_PAGE)
+        except (TwilioRestException, TwilioServiceException, requests.RequestException, TwilioException) as exc:
+            raise TemporaryFailure(f"Twilio lookup failed: {type(exc).__name__}") from None
+        for message in found:
+            created = message.date_created
+            if message.body == text and (created is None or created >= since):
+                return message.sid
+        return None
 
     def _get_client(self) -> Client:
         # One client for the life of the process: it keeps the HTTPS connection.

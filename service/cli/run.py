@@ -52,7 +52,8 @@ def run(port, host, web_workers):
 
 def _start_processes(env, redis_url, host, port, web_workers):
     def start(*args):
-        return subprocess.Popen([str(BIN / args[0]), *args[1:]], env=env, cwd=ROOT)
+        # Each under `svar keep`, as in the Procfile: a child that exits (a Redis outage) is restarted with backoff.
+        return subprocess.Popen([str(BIN / "svar"), "keep", "--", str(BIN / args[0]), *args[1:]], env=env, cwd=ROOT)
 
     return [
         ("worker", start("rq", "worker", "--with-scheduler", "-w", WORKER_CLASS, "--url", redis_url, SEND_QUEUE, DEFAULT_QUEUE)),

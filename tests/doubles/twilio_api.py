@@ -8,7 +8,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime
+from datetime import timezone
 from email.utils import formatdate
+from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -44,6 +47,7 @@ class TwilioApiDouble:
         self.deliver_after = deliver_after
         self.messages = []
         self.requests = 0
+        self.lookups = 0  # GET Messages.json: lookups of what was sent
         self._script = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -80,6 +84,7 @@ class TwilioApiDouble:
             self.messages.clear()
             self._script.clear()
             self.requests = 0
+        self.lookups = 0  # GET Messages.json: lookups of what was sent
 
     def status_callback(self, sid: str, status: str = "delivered", error_code: str | None = None, auth_token=None):
         """POST a signed status callback for a recorded message, as Twilio does; returns the HTTP status."""
@@ -163,11 +168,50 @@ class TwilioApiDouble:
             timer.start()
         return 201, message, {}
 
+    def _list(self, account, path, query):
+        """Twilio's answer to GET Messages.json: the account's messages, newest first, filtered by To, From and
+        DateSent (a date, or a moment with DateSent< / DateSent>; a message not yet sent has no DateSent), one page."""
+        first = {key: values[-1] for key, values in query.items()}
+        size = min(1000, int(first.get("PageSize", 50)))
+        with self._lock:
+            found = [
+                {key: value for key, value in message.items() if key[:1].islower() and key != "status_callback"}
+                for message in reversed(self.messages)
+                if message["account_sid"] == account
+                and first.get("To") in (None, message["to"])
+                and first.get("From") in (None, message["from"])
+                and _sent_within(message, first)
+            ]
+        uri = f"{path}?{urlencode({'PageSize': size, 'Page': 0})}"
+        return {
+            "messages": found[:size], "end": max(0, min(size, len(found)) - 1), "first_page_uri": uri,
+            "next_page_uri": None, "page": 0, "page_size": size, "previous_page_uri": None, "start": 0, "uri": uri,
+        }
+
     def _deliver_quietly(self, sid):
         try:
             self.status_callback(sid)
         except OSError:
             pass  # the app is down; Twilio would not retry either
+
+
+def _sent_within(message, query) -> bool:
+    """Twilio's DateSent filters: on the day, before, or after; a message without a DateSent matches none."""
+    bounds = {key: query[key] for key in ("DateSent", "DateSent<", "DateSent>") if key in query}
+    if not bounds:
+        return True
+    if not message.get("date_sent"):
+        return False
+    sent = parsedate_to_datetime(message["date_sent"])
+    for key, value in bounds.items():
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        if key == "DateSent" and sent.date() != moment.date():
+            return False
+        if (key == "DateSent<" and sent >= moment) or (key == "DateSent>" and sent <= moment):
+            return False
+    return True
 
 
 def _error(status, code, message, headers=None):
@@ -217,6 +261,14 @@ def _handler_for(double):
             # Not part of Twilio: lets a test in another process see what was sent.
             if self.path == "/_double/messages":
                 return self._answer(200, list(double.messages), {})
+            path, _, query = self.path.partition("?")
+            match = MESSAGES_PATH.match(path)
+            if match:
+                if not double._authorised(match["account"], self.headers.get("Authorization", "")):
+                    return self._answer(*_error(401, 20003, "Authenticate"))
+                with double._lock:
+                    double.lookups += 1
+                return self._answer(200, double._list(match["account"], path, parse_qs(query)), {})
             return self._answer(*_error(404, 20404, f"The requested resource {self.path} was not found"))
 
         def _answer(self, status, body, headers):
