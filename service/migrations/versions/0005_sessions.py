@@ -10,7 +10,7 @@ import service.models
 
 
 revision = '0005'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
