@@ -35,6 +35,7 @@ def create_app(config: Config | None = None, redis=None) -> Flask:
     from .admin import security
 
     app.register_blueprint(health.bp)
+    health.install_outage_answers(app)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(telegram_webhook.bp)
     app.register_blueprint(api.bp)

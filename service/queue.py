@@ -76,8 +76,14 @@ def _forget_pending(session, _previous_transaction):
     session.info.pop("after_commit_replies", None)
 
 
+# A stalled Redis (a failover, a paused host) must not hang a web request or a job: each call gives up after
+# these seconds, so the web answers 503 at once and the sweepers put back what did not reach the queue.
+REDIS_CONNECT_TIMEOUT = 2.0
+REDIS_TIMEOUT = 5.0
+
+
 def connect(url: str) -> Redis:
-    return Redis.from_url(url)
+    return Redis.from_url(url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_TIMEOUT, health_check_interval=30)
 
 
 def make_queue(connection: Redis, name: str) -> Queue:
