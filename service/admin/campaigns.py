@@ -1,4 +1,4 @@
-"""The campaign list (the admin view's home) and closing a campaign."""
+"""The campaign list (the admin view's home), interim releases and closing a campaign."""
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -8,11 +8,13 @@ from flask import url_for
 from .. import audit
 from .. import campaigns as campaign_service
 from .. import progress_snapshot
+from .. import releases
 from ..access import restrict_progress
 from ..access import unit_scope
 from ..access import visible_campaigns
 from ..models import Campaign
 from ..models import utcnow
+from ..queue import after_commit
 from ..surveys import survey_of
 from . import bp
 from .guard import admin_only
@@ -45,6 +47,24 @@ def home():
                 }
             )
         return render_template("admin/home.html", rows=rows, nav="campaigns", coordinator_without_units=scope == set())
+
+
+@bp.post("/campaigns/<int:campaign_id>/release")
+@admin_only
+def request_release(campaign_id):
+    """Ask for an interim release; it waits until every changed group gains k answers (A3)."""
+    with transaction() as (session, user):
+        campaign = campaign_or_404(session, user, campaign_id)
+        try:
+            releases.request_interim(session, campaign, session.info["runtime"].config.min_cell)
+        except ValueError as error:
+            flash(_("No interim release: %(reason)s", reason=str(error)), "error")
+            return redirect(url_for("admin.campaign", campaign_id=campaign_id))
+        audit.record(session, audit.RELEASE_REQUESTED, user, object_type="campaign", object_id=campaign.id, ip=request.remote_addr)
+        # The fast path; the release sweeper looks again every minute until the condition holds.
+        after_commit(session, releases.RELEASE_JOB, campaign.id)
+    flash(_("Interim release requested. The progress page says what it waits for."), "success")
+    return redirect(url_for("admin.campaign", campaign_id=campaign_id))
 
 
 @bp.route("/campaigns/<int:campaign_id>/close", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ from flask import render_template
 from .. import progress_snapshot
 from ..access import restrict_progress
 from ..access import unit_scope
+from ..releases import release_state
 from ..sampling import TARGET_ANSWERS
 from . import bp
 from . import charts
@@ -44,6 +45,8 @@ def progress_context(session, user, campaign) -> dict:
         "live": campaign.status in LIVE,
         "refresh_seconds": REFRESH_SECONDS,
         "coordinator": scope is not None,
+        # Progress is live, results are not: when they will next change (A3).
+        "release": release_state(session, campaign, session.info["runtime"].config.min_cell),
     }
 
 

@@ -16,6 +16,7 @@ from service.models import Campaign
 from service.models import Invitation
 from service.models import PooledAnswerSet
 from service.models import Release
+from service.models import ReleaseRequest
 from service.models import Response
 from service.models import ResponseCount
 from service.results import campaign_results
@@ -172,8 +173,6 @@ def test_two_releases_racing_write_each_set_once(runtime, campaign_id):
 
     complete(runtime, campaign_id, 2 * K)
     with runtime.transaction() as session:
-        from service.models import ReleaseRequest
-
         session.add(ReleaseRequest(campaign_id=campaign_id, requested_on=NOW.date()))
     written, errors, start = [], [], threading.Barrier(2)
 
@@ -220,3 +219,26 @@ def test_the_api_asks_for_an_interim_release_and_says_what_it_waits_for(client, 
     assert client.post(f"/api/v1/campaigns/{campaign_id}/close", headers=world.headers).status_code == 200
     refused = client.post(url, headers=world.headers)
     assert refused.status_code == 409 and "closed one is released in full" in refused.json["error"]["message"]
+
+
+def test_the_admin_asks_for_an_interim_release_on_the_campaign_page(client, runtime):
+    from tests.service.admin_support import login
+    from tests.service.admin_support import make_campaign
+    from tests.service.admin_support import make_org
+    from tests.service.admin_support import post
+
+    org = make_org(runtime)
+    campaign_id = make_campaign(runtime, org)
+    with runtime.transaction() as session:
+        session.get(Campaign, campaign_id).status = "open"
+        session.add_all(PooledAnswerSet(campaign_id=campaign_id, unit_id=org.unit_ids[0], group_id=None, language="nb",
+                                        answers_enc=runtime.vault.encrypt_json({"overall": 4})) for _ in range(2))
+    login(client, org.admin)
+    page = client.get(f"/admin/campaigns/{campaign_id}").get_data(as_text=True)
+    assert "Results appear at close" in page and "Ask for an interim release" in page
+    asked = post(client, f"/admin/campaigns/{campaign_id}/release", page=f"/admin/campaigns/{campaign_id}")
+    assert asked.status_code == 302
+    live = client.get(f"/admin/campaigns/{campaign_id}/live").get_data(as_text=True)
+    assert f"waits for {K - 2} more answers in Nord" in live
+    with runtime.session() as session:
+        assert session.get(ReleaseRequest, campaign_id) is not None
