@@ -69,7 +69,7 @@ def answer_values(survey, draw) -> list[tuple[str, object, float | None]]:
 
 INVITATION_COLUMNS = ("campaign_id", "unit_id", "channel", "language", "code_hash", "address_enc", "address_hash", "status",
                       "reminder_count", "completed_after", "created_at")
-RESPONSE_COLUMNS = ("id", "campaign_id", "unit_id", "language", "complete")
+RESPONSE_COLUMNS = ("id", "campaign_id", "unit_id", "language", "complete", "mode")
 ANSWER_COLUMNS = ("response_id", "question_id", "value", "number")
 
 
@@ -93,11 +93,11 @@ def build(runtime, campaign_id: int):
             responses, answers = [], []
             for index in range(start, min(RESPONSES, start + 50_000)):
                 ident = random_id()
-                responses.append((ident, campaign_id, units[index % len(units)], "nb", True))
+                responses.append((ident, campaign_id, units[index % len(units)], "nb", True, "sms"))
                 answers += [(ident, question, json.dumps(value), number) for question, value, number in answer_values(survey, draw)]
             write_rows(raw, "responses", RESPONSE_COLUMNS, responses)
             write_rows(raw, "answers", ANSWER_COLUMNS, answers)
-        # What the pool flush keeps as it writes responses (workers/store.py).
+        # What the release keeps as it writes responses (service/releases.py).
         write_rows(raw, "response_counts", ("campaign_id", "responses"), [(campaign_id, RESPONSES)])
     common.analyse(runtime.config.database_url)
 

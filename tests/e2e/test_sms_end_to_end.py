@@ -150,25 +150,27 @@ def test_a_code_holder_answers_the_whole_survey_over_sms(service, twilio):
     else:
         raise AssertionError("the survey never finished")
 
-    # The worker's store job writes the answers, and the worker records the last reply as sent just after
-    # the double accepted it (the test may read it in between); give them a moment.
+    # The answers wait in the pool until a release (A3), and the worker records the last reply as sent just
+    # after the double accepted it (the test may read it in between); give it a moment.
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         with sqlite3.connect(database) as db:
-            responses = db.execute("SELECT count(*) FROM responses").fetchone()[0]
+            responses = db.execute("SELECT count(*) FROM answer_pool").fetchone()[0]
             unsent = db.execute("SELECT count(*) FROM outbox WHERE body IS NOT NULL").fetchone()[0]
             if responses and not unsent:
                 break
         time.sleep(0.2)
     with sqlite3.connect(database) as db:
-        assert db.execute("SELECT count(*) FROM responses").fetchone()[0] == 1
+        # Nothing reaches the answer side before a release: the completed set waits, encrypted, in the pool.
+        assert db.execute("SELECT count(*) FROM responses").fetchone()[0] == 0
         assert db.execute("SELECT count(*) FROM conversations").fetchone()[0] == 0
-        assert db.execute("SELECT count(*) FROM answer_pool").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM answer_pool").fetchone()[0] == 1
         assert db.execute("SELECT count(*) FROM invitations WHERE status = 'completed'").fetchone()[0] == 1
         # Every reply was accepted by the provider and its body erased afterwards.
         pending = db.execute("SELECT count(*) FROM outbox WHERE body IS NOT NULL").fetchone()[0]
         assert pending == 0
-    # The same code cannot be used twice.
+    # The same code cannot be used twice; a used printed code was sent to no address, so whoever texts it
+    # hears what a wrong code gets, and learns nothing of who answered (A7).
     text(codes[0])
     again = _wait_for_reply(twilio, PHONE, seen)
-    assert "allerede" in again[-1].lower()
+    assert "fant ikke den koden" in again[-1].lower()

@@ -96,6 +96,7 @@ def test_cron_config_registers_the_sweepers(redis):
         "sweep_outbox": (60, DEFAULT_QUEUE),
         "open_due_campaigns": (60, DEFAULT_QUEUE),
         "close_due_campaigns": (60, DEFAULT_QUEUE),
+        "release_due_pools": (60, DEFAULT_QUEUE),
         "sweep_reminders": (60, DEFAULT_QUEUE),
         "purge_receipts": (3600, DEFAULT_QUEUE),
         "purge_conversation_traces": (60, DEFAULT_QUEUE),
