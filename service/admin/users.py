@@ -83,9 +83,7 @@ def users():
 def user(user_id):
     """Change a user's role, units, password or whether they may log in."""
     with transaction() as (session, me):
-        person = session.get(User, user_id)
-        if person is None or person.organisation_id != me.organisation_id:
-            abort(404)
+        person = _colleague(session, me, user_id)
         form = Form(request.form)
         status = 200
         if request.method == "POST":
@@ -136,11 +134,17 @@ def user(user_id):
 def logout_everywhere(user_id):
     """End every session of a user at once (a lost laptop, a shared computer); audited."""
     with transaction() as (session, me):
-        person = session.get(User, user_id)
-        if person is None or person.organisation_id != me.organisation_id:
-            abort(404)
+        person = _colleague(session, me, user_id)
         ended = login_sessions.end_all(session, person.id)
         audit.record(session, audit.SESSIONS_ENDED, me, object_type="user", object_id=person.id,
                      detail=f"{person.email}: {ended} session(s) ended", ip=request.remote_addr)
         flash(_("%(email)s is logged out everywhere.", email=person.email), "success")
         return redirect(url_for("admin.users") if person.id != me.id else url_for("admin.login"))
+
+
+def _colleague(session, me, user_id: int) -> User:
+    """A user of my organisation, or 404 (another organisation's users do not exist for me)."""
+    person = session.get(User, user_id)
+    if person is None or person.organisation_id != me.organisation_id:
+        abort(404)
+    return person
