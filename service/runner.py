@@ -238,7 +238,7 @@ def _open_conversation(session, runtime, message, address_hash, now) -> Conversa
     tries = code_attempts.take_try(runtime, address_hash, *guess_scope) if typed_code else None
     if typed_code and tries is None:
         if invitation is None:
-            _reply(session, runtime, message, intake.too_many_code_attempts(_intake_language(runtime, message)), None)
+            _reply(session, runtime, message, intake.too_many_code_attempts(_intake_language(runtime, message), code_attempts.window(runtime)), None)
             return None
         typed_code = None
     by_code = session.scalar(select(Invitation).where(Invitation.code_hash == typed_code)) if typed_code else None
