@@ -16,7 +16,7 @@ from .models import LoginSession
 from .models import utcnow
 
 # The idle and absolute limits come from Config (SVAR_SESSION_IDLE_MINUTES, SVAR_SESSION_LIFETIME_HOURS).
-# Writing last_seen_at on every page would cost a commit per page; a minute is fine grain for a 30-minute limit.
+# Writing last_seen_at on every page would cost a commit per page; a minute is fine grain for a limit in minutes.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
