@@ -382,14 +382,14 @@ class _Job:
         if not row.body:
             send_rows.close(self.connection, outbox_id, "failed", "body", "nothing to send", now)
             return FAILED
-        room = send_gate.pace(self.runtime, row, now, window_closes)
-        if room is not None:
-            send_rows.hold(self.connection, outbox_id, room, now)
-            return HELD
         text = _with_code(self.runtime, row)
         if text is None:
             send_rows.close(self.connection, outbox_id, "failed", "code", "the code was erased (completed, opted out or closed)", now)
             return FAILED
+        room = send_gate.pace(self.runtime, row, now, window_closes)
+        if room is not None:
+            send_rows.hold(self.connection, outbox_id, room, now)
+            return HELD
         options = tuple(dict(option) for option in row.options or ())
         message = OutgoingMessage(
             address=address, text=text, options=options, question_id=row.question_id, kind=row.kind, reference=str(row.id)
