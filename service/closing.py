@@ -1,4 +1,4 @@
-"""Closing a campaign (A5): addresses erased, unfinished answers settled, the pool released (A3)."""
+"""Closing a campaign (A5, A7): addresses and codes erased, unfinished answers settled, the pool released (A3)."""
 import logging
 from datetime import datetime
 
@@ -43,9 +43,9 @@ def close(session, campaign: Campaign, now: datetime, runtime=None):
     session.refresh(campaign)
     kept = _settle_conversations(session, runtime, campaign)
     invitations = select(Invitation.id).where(Invitation.campaign_id == campaign.id)
-    session.execute(update(Invitation).where(Invitation.campaign_id == campaign.id).values(address_enc=None))
-    # Nothing may go out after close: unsent messages fail, and every body
-    # and address goes (an invitation body holds a plain code).
+    # The codes go with the numbers: no message will carry one again (A7).
+    session.execute(update(Invitation).where(Invitation.campaign_id == campaign.id).values(address_enc=None, code_enc=None))
+    # Nothing may go out after close: unsent messages fail, and every body and address goes.
     of_campaign = or_(OutboxMessage.campaign_id == campaign.id, OutboxMessage.invitation_id.in_(invitations))
     session.execute(
         update(OutboxMessage)

@@ -226,6 +226,9 @@ class Invitation(Base):
     channel: Mapped[str] = mapped_column(String(16))  # sms | telegram | paper
     language: Mapped[str] = mapped_column(String(16))
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The code encrypted (Vault.encrypt_codes) for the messages that carry it, set in only at send
+    # time (service/code_slots.py); erased at completion, opt-out and close. Paper codes have none.
+    code_enc: Mapped[str | None] = mapped_column(Text)
     address_enc: Mapped[str | None] = mapped_column(Text)
     address_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     # created -> invited -> delivered -> started -> completed; or opted_out / failed

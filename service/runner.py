@@ -369,6 +369,7 @@ def apply_sprint(session, runtime, conversation: Conversation, sprint: Sprint, n
         # Opting out withdraws the answers given so far as well.
         optouts.opt_out(session, invitation.campaign.organisation_id, conversation.address_hash)
         invitation.status = "opted_out"
+        invitation.code_enc = None
         session.delete(conversation)
         return
     if sprint.has(EventType.COMPLETED):
@@ -378,6 +379,8 @@ def apply_sprint(session, runtime, conversation: Conversation, sprint: Sprint, n
         pool_answers(session, runtime, invitation, sprint.state.answers, complete=True, mode=conversation.channel)
         invitation.status = "completed"
         invitation.completed_after = completed_after
+        # Spent: no message will carry it again (A7).
+        invitation.code_enc = None
         session.delete(conversation)
         _forget_conversation(session, invitation, now)
         return

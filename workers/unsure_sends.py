@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from service import code_slots
 from service import db
 from service.channels import channel_for
 from service.channels.base import TemporaryFailure
@@ -30,7 +31,7 @@ def settle(runtime, stuck_before: datetime, limit: int) -> set[int]:
     with runtime.session() as session:
         rows = session.execute(
             select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.address_enc, OutboxMessage.body,
-                   OutboxMessage.kind, OutboxMessage.invitation_id, OutboxMessage.updated_at)
+                   OutboxMessage.kind, OutboxMessage.invitation_id, OutboxMessage.updated_at, *send_rows.CODE)
             .where(OutboxMessage.status == "sending", OutboxMessage.updated_at < stuck_before,
                    OutboxMessage.channel.in_(LOOKUP_CHANNELS))
             .order_by(OutboxMessage.id)
@@ -42,7 +43,11 @@ def settle(runtime, stuck_before: datetime, limit: int) -> set[int]:
             continue
         try:
             address = runtime.vault.decrypt(row.address_enc)
-            sid = channel_for(row.channel, runtime).find_sent(address, row.body, row.updated_at - CLOCK_SKEW)
+            # The provider holds the text as sent: with the code in its slot.
+            text = code_slots.rendered(runtime.vault, row.kind, row.body, row.invitation_id, row.code_enc)
+            if text is None:
+                continue  # its code is gone: the send job fails it
+            sid = channel_for(row.channel, runtime).find_sent(address, text, row.updated_at - CLOCK_SKEW)
         except TemporaryFailure as exc:
             # Unsure still: resending could send twice, so the row waits for the next sweep.
             log.warning("outbox %s: could not look up its send (%s); asked again at the next sweep", row.id, exc)

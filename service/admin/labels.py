@@ -71,6 +71,7 @@ def failure_reason(code: str) -> str:
         "campaign_closed": _("Not sent: the campaign closed first"),
         "address": _("Phone number missing (erased or unreadable)"),
         "body": _("Nothing to send"),
+        "code": _("Not sent: the code was already erased"),
         "unknown": _("No reason given"),
     }
     return reasons.get(code, _("Provider error %(code)s", code=code))
