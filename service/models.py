@@ -194,6 +194,8 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the dispatch tables were rewritten after close, so the deleted rows left the files (service/page_scrub.py).
+    pages_scrubbed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     survey_version: Mapped[SurveyVersion] = relationship()
     organisation: Mapped[Organisation] = relationship()
     units: Mapped[list[Unit]] = relationship(secondary="campaign_units")
