@@ -12,6 +12,7 @@ from service import campaigns
 from service.codes import display
 from service.models import Campaign
 from service.models import Conversation
+from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import utcnow
 from tests.service.api_data import PHONES
@@ -50,6 +51,7 @@ class Captured:
                     self.codes.update(match.replace("-", "") for match in CODE.findall(row.body))
                 if row.address_enc:
                     self.ciphertexts.add(row.address_enc)
+            self.ciphertexts.update(session.scalars(select(Invitation.address_enc).where(Invitation.address_enc.is_not(None))))
             invitation_of = {row.id: row.invitation_id if row.kind == "invitation" else None for row in rows}
             for outbox_id, invitation_id in invitation_of.items():
                 record_sent(session.connection(), outbox_id, f"SM{outbox_id:032d}", now, invitation_id)

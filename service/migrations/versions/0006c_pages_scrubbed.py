@@ -1,4 +1,4 @@
-"""campaigns.pages_scrubbed_at: when the dispatch tables were rewritten after close (A4)
+"""campaigns.pages_scrubbed_at: when the dispatch tables were rewritten after close; no statistics of secret columns (A4)
 
 Revision ID: 0006c
 Revises: 0005
@@ -18,8 +18,15 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.add_column(sa.Column('pages_scrubbed_at', service.models.UTCDateTime(timezone=True), nullable=True))
+    if op.get_bind().dialect.name == 'postgresql':
+        # Statistics already gathered stay until the next ANALYZE of the table; see service/models.py UNSAMPLED.
+        for table in service.models.UNSAMPLED:
+            op.execute(service.models.unsampled_ddl(table))
 
 
 def downgrade():
+    if op.get_bind().dialect.name == 'postgresql':
+        for table, columns in service.models.UNSAMPLED.items():
+            op.execute(f"ALTER TABLE {table} " + ", ".join(f"ALTER COLUMN {column} SET STATISTICS -1" for column in columns))
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.drop_column('pages_scrubbed_at')
