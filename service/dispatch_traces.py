@@ -22,8 +22,8 @@ DISPATCH_KINDS = ("invitation", "reminder")
 NUDGE_NUMBER = 0
 
 
-def completion_day(now: datetime) -> datetime:
-    """The day of a completion, no finer (A1): the hour would single out a respondent among the answers."""
+def day_of(now: datetime) -> datetime:
+    """The day of a start or a completion, no finer (A1): the hour would single out a respondent among the answers."""
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
