@@ -48,7 +48,12 @@ def _traces(runtime, invitation_id) -> dict:
 def test_no_trace_of_a_nudge_after_completion_or_close(runtime):
     with runtime.transaction() as session:
         campaign = open_campaign(session)
-        ids = {phone: invite(session, runtime, campaign, phone=phone)[0].id for phone in (NUDGED, STRAIGHT, STALLED, SILENT)}
+        invitations = {phone: invite(session, runtime, campaign, phone=phone)[0] for phone in (NUDGED, STRAIGHT, STALLED, SILENT)}
+        for invitation in invitations.values():
+            # Invited now, as a launch would: the first reminder is due in three days.
+            invitation.invited_at, invitation.next_reminder_at = NOW, NOW + timedelta(days=3)
+        session.flush()
+        ids = {phone: invitation.id for phone, invitation in invitations.items()}
         campaign_id = campaign.id
     # STRAIGHT answers at once; NUDGED and STALLED start and go quiet; SILENT never answers.
     say(runtime, STRAIGHT, "Hei", now=NOW)
@@ -67,8 +72,11 @@ def test_no_trace_of_a_nudge_after_completion_or_close(runtime):
     purge_conversation_traces()
     assert _traces(runtime, ids[NUDGED]) == _traces(runtime, ids[STRAIGHT]), "completed: nudged or not, alike"
 
+    # The first reminder: STALLED hears it inside the conversation, SILENT as a plain reminder.
+    assert sweep_reminders(NOW + timedelta(days=3)) == 2
+    _settle(runtime, ("reminder",), NOW + timedelta(days=3))
     with runtime.transaction() as session:
-        close(session, session.get(Campaign, campaign_id), NUDGE_AT + timedelta(hours=1), runtime)
+        close(session, session.get(Campaign, campaign_id), NOW + timedelta(days=3, hours=1), runtime)
     purge_conversation_traces()
     assert _traces(runtime, ids[NUDGED]) == _traces(runtime, ids[STRAIGHT]), "closed: nudged or not, alike"
     stalled, silent = _traces(runtime, ids[STALLED]), _traces(runtime, ids[SILENT])
