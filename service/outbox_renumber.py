@@ -8,7 +8,7 @@ how many questions they were asked (branching) and re-asked. Renumbering the
 kept rows at close closes those gaps for good, and orders the rows by
 invitation instead of by time. The rows are copied under new ids and the old
 ones deleted (reminder records follow), since a referenced key cannot move
-in place. While the campaign runs, the gaps are there: see the README.
+in place. While the campaign runs, the gaps are there (README, Security).
 """
 from sqlalchemy import bindparam
 from sqlalchemy import delete

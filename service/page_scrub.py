@@ -58,6 +58,9 @@ def due_campaigns(session) -> list[int]:
     ))
 
 
+_PRIMARY_KEY = text("SELECT conname FROM pg_constraint WHERE conrelid = CAST(:table AS regclass) AND contype = 'p'")
+
+
 def rewrite_tables(engine) -> None:
     """CLUSTER each dispatch table on its primary key, one table per transaction; raises if a lock was not had in time."""
     if engine.dialect.name != "postgresql":
@@ -66,7 +69,8 @@ def rewrite_tables(engine) -> None:
         for table in REWRITTEN:
             with connection.begin():
                 connection.execute(text(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}"))
-                connection.execute(text(f"CLUSTER {table} USING {table}_pkey"))
+                key = connection.execute(_PRIMARY_KEY, {"table": table}).scalar_one()
+                connection.execute(text(f'CLUSTER {table} USING "{key}"'))
 
 
 def mark_scrubbed(session, campaign_ids: list[int], now: datetime) -> None:

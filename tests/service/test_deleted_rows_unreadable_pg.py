@@ -5,7 +5,7 @@ values in pg_statistic. This test runs a campaign to close, forces the
 buffers to disk (CHECKPOINT) and greps every file of the database's tables,
 indexes and TOAST tables, and pg_statistic, for the codes, phone numbers and
 ciphertexts the campaign handled. pg_wal is out of scope: its segments hold
-every change until they are recycled (see README, "What is and is not protected").
+every change until they are recycled (README, Security).
 """
 import os
 from pathlib import Path
