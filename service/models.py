@@ -12,6 +12,7 @@ from datetime import date
 from datetime import datetime
 from datetime import timezone
 
+from sqlalchemy import DDL
 from sqlalchemy import JSON
 from sqlalchemy import Boolean
 from sqlalchemy import Date
@@ -20,10 +21,10 @@ from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
 from sqlalchemy import String
-from sqlalchemy import DDL
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import event
+from sqlalchemy import text
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -338,7 +339,11 @@ class ReminderSend(Base):
     kind: Mapped[str] = mapped_column(String(16))  # reminder | last_chance | nudge
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    __table_args__ = (UniqueConstraint("invitation_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("invitation_id", "number"),
+        # The nudges alone, for the sweeper that forgets them once their conversation ended (service/dispatch_traces.py).
+        Index("ix_reminder_sends_nudges", "invitation_id", postgresql_where=text("number = 0"), sqlite_where=text("number = 0")),
+    )
 
 
 class OptOut(Base):

@@ -206,7 +206,9 @@ def reminders_sent(session, invitation_id: int) -> int:
             OutboxMessage.kind == "reminder",
             OutboxMessage.status.in_(HANDED_OVER),
             # The nudge is no reminder for progress, and would say that the respondent had stalled (A1).
-            ~exists().where(ReminderSend.outbox_id == OutboxMessage.id, ReminderSend.number == NUDGE_NUMBER),
+            ~exists().where(
+                ReminderSend.invitation_id == invitation_id, ReminderSend.number == NUDGE_NUMBER, ReminderSend.outbox_id == OutboxMessage.id
+            ),
         )
     )
 
