@@ -13,9 +13,11 @@ CLUSTER (rather than VACUUM FULL) writes the rows in primary-key order, so
 the new pages do not keep the order in which invitations were updated, that
 is the order in which respondents completed (A2's storage-order attack,
 turned on the dispatch side). It holds an ACCESS EXCLUSIVE lock for as long
-as the copy takes: these tables hold no answers and, once conversations are
-gone, few rows (outbox bodies are erased, replies deleted), so it takes
-milliseconds to a second, and campaigns close rarely. A lock timeout keeps
+as the copy takes, which grows with the table: measured here (a loaded test
+machine) 2.6 s for 200,000 outbox rows and 3.5 s for 100,000 invitations.
+Campaigns close rarely, and webhooks wait rather than fail (the provider
+retries), so that is the price; a deployment far larger would partition
+these tables by campaign and drop or rewrite one partition. A lock timeout keeps
 it from queueing behind a long transaction (and everyone behind it); the
 sweeper then tries again at its next run, as the closed campaign stays due.
 
