@@ -5,7 +5,6 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy import exists
 from sqlalchemy import or_
-from sqlalchemy import select
 from sqlalchemy import update
 
 from .models import Conversation
@@ -64,9 +63,11 @@ def _forget_nudges(session, invitation_ids) -> list[int]:
     unsettled = exists().where(OutboxMessage.id == ReminderSend.outbox_id, OutboxMessage.status.not_in(SETTLED))
     narrowed = [] if invitation_ids is None else [ReminderSend.invitation_id.in_(invitation_ids)]
     where = (ReminderSend.number == NUDGE_NUMBER, ended, ~unsettled, *narrowed)
-    outbox_ids = [outbox_id for outbox_id in session.scalars(select(ReminderSend.outbox_id).where(*where)) if outbox_id]
-    session.execute(delete(ReminderSend).where(*where).execution_options(synchronize_session=False))
-    return outbox_ids
+    # One statement: it runs in every completing step.
+    deleted = session.execute(
+        delete(ReminderSend).where(*where).returning(ReminderSend.outbox_id).execution_options(synchronize_session=False)
+    )
+    return [outbox_id for outbox_id in deleted.scalars() if outbox_id]
 
 
 def checkpoint(engine) -> bool:
