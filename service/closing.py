@@ -16,6 +16,7 @@ from .models import Campaign
 from .models import Conversation
 from .models import Invitation
 from .models import OutboxMessage
+from .outbox_renumber import renumber_kept_rows
 from .queue import after_commit
 from .releases import RELEASE_JOB
 from .releases import pool_answers
@@ -70,6 +71,7 @@ def _forget_dispatch_traces(session, campaign: Campaign, invitations):
                OutboxMessage.kind.not_in(DISPATCH_KINDS))
         .execution_options(synchronize_session=False)
     )
+    renumber_kept_rows(session, campaign.id)
     after_commit(session, "workers.schedule.checkpoint_database")
 
 

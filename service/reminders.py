@@ -5,6 +5,7 @@ from datetime import date
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from flows.reminders import reminder_text
 from flows.reminders import with_footer
 
 from .code_slots import CODE_SLOT
+from .dispatch_traces import NUDGE_NUMBER
 from .invitations import chunks
 from .invitations import survey_title
 from .models import Campaign
@@ -210,6 +212,10 @@ def reminders_sent(session, invitation_id: int) -> int:
             OutboxMessage.invitation_id == invitation_id,
             OutboxMessage.kind == "reminder",
             OutboxMessage.status.in_(HANDED_OVER),
+            # The nudge is no reminder for progress, and would say that the respondent had stalled (A1).
+            ~exists().where(
+                ReminderSend.invitation_id == invitation_id, ReminderSend.number == NUDGE_NUMBER, ReminderSend.outbox_id == OutboxMessage.id
+            ),
         )
     )
 

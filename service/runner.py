@@ -37,7 +37,7 @@ from . import optouts
 from .channels.base import InboundMessage
 from .codes import code_hash
 from .conversation_language import intake_language
-from .dispatch_traces import completion_day
+from .dispatch_traces import day_of
 from .dispatch_traces import forget_conversation_rows
 from .conversation_language import starting_state
 from .models import Campaign
@@ -364,7 +364,7 @@ def apply_sprint(session, runtime, conversation: Conversation, sprint: Sprint, n
         invitation.language = sprint.state.language
     if sprint.has(EventType.STARTED) and invitation.status in OPEN_STATUSES:
         invitation.status = "started"
-        invitation.started_at = now
+        invitation.started_at = day_of(now)
     if sprint.has(EventType.OPTED_OUT):
         # Opting out withdraws the answers given so far as well.
         optouts.opt_out(session, invitation.campaign.organisation_id, conversation.address_hash)
@@ -397,7 +397,7 @@ def _apply_answer(session, runtime, locked: _Locked, sprint: Sprint, now: dateti
     if sprint.has(EventType.LANGUAGE_CHANGED):
         changes["language"] = sprint.state.language
     if sprint.has(EventType.STARTED) and locked.invitation_status in OPEN_STATUSES:
-        changes.update(status="started", started_at=now)
+        changes.update(status="started", started_at=day_of(now))
     if changes:
         session.connection().execute(update(_INVITATIONS).where(_INVITATIONS.c.id == locked.invitation.id).values(**changes))
     _save_state(session, locked.conversation_id, runtime.vault.encrypt_json(sprint.state.to_dict()), now)
@@ -416,8 +416,10 @@ def _save_state(session, conversation_id: int, state_enc: str, now: datetime):
 
 
 def _forget_conversation(session, invitation, now):
-    """The dispatch side keeps of a completion only its day, and none of the conversation's settled rows (A1)."""
-    invitation.completed_at = completion_day(now)
+    """The dispatch side keeps of a completion only its day, no schedule, and none of the conversation's settled rows (A1)."""
+    invitation.completed_at = day_of(now)
+    # The reminder sweeper may have set it to the last answer's time plus a grace period.
+    invitation.next_reminder_at = None
     session.flush()
     forget_conversation_rows(session, [invitation.id])
 

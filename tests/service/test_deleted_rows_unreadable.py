@@ -56,6 +56,7 @@ class Captured:
                     self.ciphertexts.add(row.address_enc)
             # The encrypted codes go at completion and close, and leave nothing readable either.
             self.ciphertexts.update(session.scalars(select(Invitation.code_enc).where(Invitation.code_enc.is_not(None))))
+            self.ciphertexts.update(session.scalars(select(Invitation.address_enc).where(Invitation.address_enc.is_not(None))))
             invitation_of = {row.id: row.invitation_id if row.kind == "invitation" else None for row in rows}
             for outbox_id, invitation_id in invitation_of.items():
                 record_sent(session.connection(), outbox_id, f"SM{outbox_id:032d}", now, invitation_id)
