@@ -46,8 +46,8 @@ from .models import InboundReceipt
 from .models import Invitation
 from .models import SurveyVersion
 from .outbox import queue_outbound
+from .outbox import reminders_sent
 from .releases import pool_answers
-from .reminders import reminders_sent
 from .surveys import parsed_survey
 from .surveys import survey_of
 from .thresholds import small_group_switches
