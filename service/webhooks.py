@@ -7,7 +7,6 @@ from flask import abort
 from flask import current_app
 from flask import request
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
 
 from . import delivery
 from . import runner
@@ -79,12 +78,6 @@ def twilio_status():
         log.error("delivery status not recorded: %s", type(exc).__name__)
         abort(503)
     return Response(EMPTY_TWIML, mimetype="text/xml")
-
-
-@bp.errorhandler(HTTPException)
-def plain_error(error: HTTPException):
-    """Short plain-text errors: providers read the status, nobody reads the page."""
-    return Response(f"{error.code} {error.name}\n", status=error.code, mimetype="text/plain")
 
 
 webhook_errors.register(bp)
