@@ -8,6 +8,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 PACKAGES = ("flows", "service", "workers")
+# An answer-side module, named as a module so that a move of it rewrites this line too.
+ANSWER_SIDE_MODULE = "service.results"
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess:
@@ -25,15 +27,15 @@ def test_the_import_contracts_are_kept():
     assert "0 broken" in done.stdout
 
 
-def test_a_service_module_importing_workers_breaks_a_contract(tmp_path):
+def test_an_answer_side_module_importing_workers_breaks_two_contracts(tmp_path):
     # A copy of the tree, so that the check is seen to fail on the very import the layers forbid.
     for package in PACKAGES:
         shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "static", "templates"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    results = tmp_path / "service" / "results.py"
-    results.write_text(results.read_text() + "\nfrom workers import send  # noqa: E402,F401\n")
+    module = tmp_path / (ANSWER_SIDE_MODULE.replace(".", "/") + ".py")
+    module.write_text(module.read_text() + "\nfrom workers import send  # noqa: E402,F401\n")
     done = lint_imports(tmp_path)
     assert done.returncode != 0
-    assert "service.results -> workers.send" in done.stdout
+    assert f"{ANSWER_SIDE_MODULE} -> workers.send" in done.stdout
     # The answer side's contract catches it too: results is answer side, workers are forbidden to it.
     assert "1 kept, 2 broken" in done.stdout
