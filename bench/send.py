@@ -51,7 +51,7 @@ from service.queue import SEND_QUEUE  # noqa: E402
 from service.queue import SEND_RETRY  # noqa: E402
 from service.queue import enqueue_all  # noqa: E402
 from workers.send import SQLITE_LANES  # noqa: E402
-from workers.send import enqueue_send  # noqa: E402
+from service.send_jobs import enqueue_send  # noqa: E402
 from workers.send import send_outbox  # noqa: E402
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", 300 if common.QUICK else 6000))

@@ -26,6 +26,7 @@ def create_app(config: Config | None = None, redis=None) -> Flask:
     app.extensions["svar"] = runtime
     url_ids.install(app)
 
+    # Here, not at the top: `import service.runtime` in a worker or the CLI would otherwise load the whole web app.
     from . import admin
     from . import api
     from . import health

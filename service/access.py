@@ -11,6 +11,7 @@ from .models import CampaignUnit
 from .models import Unit
 from .models import User
 from .models import UserUnit
+from .progress import FIELDS
 
 ADMIN = "admin"
 COORDINATOR = "coordinator"
@@ -68,8 +69,6 @@ def restrict_progress(data: dict, scope: set[int] | None) -> dict:
     """A progress() result cut to the units in `scope`, totals summed again over them."""
     if scope is None:
         return data
-    from .progress import FIELDS
-
     units = [unit for unit in data["units"] if unit["unit_id"] in scope]
     counted = [name for name in FIELDS if name != "response_rate"]
     totals = {name: sum(unit.get(name, 0) for unit in units) for name in counted}

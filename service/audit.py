@@ -1,6 +1,7 @@
 """The audit log: who launched, closed, exported, changed users, and who was refused."""
 import logging
 
+from flask import g
 from sqlalchemy import select
 
 from .models import AuditEvent
@@ -57,15 +58,11 @@ def record_apart(runtime, action: str, user_id: int | None = None, **fields):
 
 def defer(action: str, user_id: int | None = None, **fields):
     """Record after this request's own transaction has ended (refusals roll it back; SQLite holds one writer)."""
-    from flask import g
-
     g.setdefault("svar_audit_pending", []).append((action, user_id, fields))
 
 
 def init_app(app):
     """Write deferred events once the response is ready, whatever the view's transaction did."""
-    from flask import g
-
     @app.after_request
     def _write_deferred(response):
         for action, user_id, fields in g.pop("svar_audit_pending", []):

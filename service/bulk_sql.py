@@ -144,3 +144,13 @@ def matching(connection, table: Table, column: str, values: list[str], **equal) 
         joined = ",".join(part) if is_postgresql(connection) else json.dumps(part)
         found.update(connection.execute(sql, {"values": joined, **equal}).scalars())
     return found
+
+
+# Many databases cap the parameters of one statement; 500 stays well under.
+CHUNK = 500
+
+
+def chunks(items: list, size: int = CHUNK):
+    """`items` in slices of at most `size`."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -7,6 +7,7 @@ from flows.i18n import messages
 from flows.render import for_phone
 
 from .bulk_sql import BATCH
+from .bulk_sql import chunks
 from .bulk_sql import insert_rows
 from .bulk_sql import is_postgresql
 from .bulk_sql import matching
@@ -21,19 +22,13 @@ from .codes import new_codes
 from .models import Campaign
 from .models import Invitation
 from .models import OutboxMessage
+from .reminders import first_reminder
+from .send_jobs import enqueue_send
 from .surveys import survey_of
+from .surveys import survey_title
 from .telegram_links import start_link
 
 log = logging.getLogger(__name__)
-
-# Many databases cap the parameters of one statement; 500 stays well under.
-CHUNK = 500
-
-
-def chunks(items: list, size: int = CHUNK):
-    """`items` in slices of at most `size`."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def fresh_codes(session, vault, count: int) -> list[tuple[str, str]]:
@@ -55,14 +50,6 @@ def fresh_codes(session, vault, count: int) -> list[tuple[str, str]]:
         taken = matching(connection, Invitation.__table__, "code_hash", list(batch))
         chosen.update((digest, code) for digest, code in batch.items() if digest not in taken)
     return [(display(code), digest) for digest, code in chosen.items()]
-
-
-def survey_title(survey, *languages: str) -> str:
-    """The survey's title in the first of `languages` it has, else its default."""
-    for language in (*languages, survey.default_language):
-        if survey.title.get(language):
-            return survey.title[language]
-    return survey.key
 
 
 def invitation_text(organisation: str, title: str, code: str, language: str) -> str:
@@ -116,8 +103,6 @@ def send_invitations(session, runtime, campaign: Campaign, invitations: list, no
 
 
 def _send(session, runtime, campaign: Campaign, invitations: list, now: datetime) -> list[int]:
-    from .reminders import first_reminder
-
     session.flush()
     by_phone = [invitation for invitation in invitations if invitation.channel in ("sms", "telegram") and invitation.address_enc]
     # Quiet hours hold the invitations too, and each one learns when its first reminder is due.
@@ -140,8 +125,6 @@ def _send(session, runtime, campaign: Campaign, invitations: list, now: datetime
             constants={"channel": "sms", "kind": "invitation", "campaign_id": campaign.id, "status": "pending", "attempts": 0,
                        "created_at": now, "updated_at": now, "not_before": not_before},
         )
-        from workers.send import enqueue_send
-
         enqueue_send(session, ids)
     log.info("campaign %s: %d invitations issued, %d SMS queued", campaign.id, len(invitations), len(ids))
     return ids

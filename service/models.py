@@ -220,6 +220,10 @@ class CampaignGroup(Base):
 # --- dispatch side -----------------------------------------------------------
 
 
+# Invitation statuses in which the respondent may still answer, and so may still be written to.
+OPEN_INVITATION = ("created", "invited", "delivered", "started")
+
+
 class Invitation(Base):
     """One respondent's one-time code, bound to a campaign, unit and group."""
 

@@ -10,9 +10,9 @@ from markupsafe import Markup
 from flows.i18n import messages
 from flows.languages import ASK
 
-from .invitations import survey_title
 from .qr import qr_svg
 from .surveys import survey_of
+from .surveys import survey_title
 from .telegram_links import deep_link
 
 

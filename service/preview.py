@@ -27,11 +27,11 @@ from flows.segments import count
 from .code_slots import render
 from .conversation_language import offered_languages
 from .invitations import invitation_text
-from .invitations import survey_title
 from .models import Campaign
 from .models import Invitation
 from .reminders import CampaignContext
 from .surveys import survey_of
+from .surveys import survey_title
 
 # A code of the real length and grouping; the preview never draws or shows a real one.
 SAMPLE_CODE = "ABCD-EFGH"

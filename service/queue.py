@@ -7,6 +7,8 @@ from rq import Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from . import reply_list
+
 log = logging.getLogger(__name__)
 
 SEND_QUEUE = "send"
@@ -22,7 +24,7 @@ def after_commit(session: Session, func, *args, queue: str = DEFAULT_QUEUE, **op
 
 
 def after_commit_replies(session: Session, outbox_ids: list[int]):
-    """Push these reply ids to the replies list once the session's transaction has committed (workers/replies.py)."""
+    """Push these reply ids to the replies list once the session's transaction has committed (service/reply_list.py)."""
     session.info.setdefault("after_commit_replies", []).extend(outbox_ids)
 
 
@@ -55,8 +57,6 @@ def enqueue_all(runtime, jobs: list[tuple], replies: list[int] = ()):
 
     A second round trip only when the push found no drain pending: it enqueues the drain job.
     """
-    from workers import replies as reply_list
-
     by_queue: dict[str, list] = {}
     for queue_name, func, args, options in jobs:
         by_queue.setdefault(queue_name, []).append(Queue.prepare_data(func, args, **options))
@@ -67,7 +67,7 @@ def enqueue_all(runtime, jobs: list[tuple], replies: list[int] = ()):
             reply_list.push(pipe, replies)
         results = pipe.execute()
     if replies and any(results[-reply_list.pushes(len(replies)) :]):
-        reply_list.enqueue_drain(runtime)
+        reply_list.enqueue_drain(runtime.queue(SEND_QUEUE))
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -15,6 +15,7 @@ from .models import Invitation
 from .models import OutboxMessage
 from .reminders import claim_numbers
 from .reminders import insert_reminder_rows
+from .send_jobs import enqueue_send
 
 # Outbox rows are numbered before they exist, so that each reminder record is
 # written with its outbox id (no second UPDATE to link them, no second check
@@ -29,8 +30,6 @@ def write_reminders(session, claims: list[tuple[int, int, str]], rows: list[dict
     A reminder recorded before (a sweep whose schedule update was lost) gets no
     row: never twice. Returns the invitation ids whose reminder was written.
     """
-    from workers.send import enqueue_send
-
     if not claims:
         return set()
     if session.bind.dialect.name != "postgresql":

@@ -5,7 +5,6 @@ from datetime import date
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -21,10 +20,8 @@ from flows.reminders import nudge_footer
 from flows.reminders import reminder_text
 from flows.reminders import with_footer
 
+from .bulk_sql import chunks
 from .code_slots import CODE_SLOT
-from .dispatch_traces import NUDGE_NUMBER
-from .invitations import chunks
-from .invitations import survey_title
 from .models import Campaign
 from .models import Conversation
 from .models import Invitation
@@ -39,10 +36,10 @@ from .reminder_plan import next_due
 from .reminder_plan import plan
 from .reminder_policy import Policy
 from .reminder_policy import policy_of
+from .runner import apply_sprint
+from .send_jobs import enqueue_send
 from .surveys import survey_of
-
-# Outbox statuses that mean the provider took the message.
-HANDED_OVER = ("sent", "delivered")
+from .surveys import survey_title
 
 
 @dataclass
@@ -125,8 +122,6 @@ def claim_numbers(session, wanted: list[tuple[int, int, str]], now: datetime) ->
 
 def write_reminder(session, runtime, context: CampaignContext, invitation: Invitation, conversation, kind: str, now: datetime):
     """A reminder mid-survey: the engine's "N questions left" and the question again, through the runner."""
-    from .runner import apply_sprint
-
     survey = survey_of(context.campaign.survey_version)
     state = State.from_dict(runtime.vault.decrypt_json(conversation.state_enc))
     sprint = resume(survey, state, Inbound(kind=InboundKind.REMINDER), now, max_attempts=runtime.config.max_attempts)
@@ -163,8 +158,6 @@ def insert_reminder_rows(session, rows: list[dict]) -> list[int]:
     executemany, then one UPDATE that links each new reminder record to its
     invitation's newest reminder row and returns the outbox ids to queue.
     """
-    from workers.send import enqueue_send
-
     if not rows:
         return []
     connection = session.connection()
@@ -200,23 +193,6 @@ def link_outbox(session, invitation_id: int, number: int):
         update(ReminderSend)
         .where(ReminderSend.invitation_id == invitation_id, ReminderSend.number == number)
         .values(outbox_id=latest.scalar_subquery())
-    )
-
-
-def reminders_sent(session, invitation_id: int) -> int:
-    """Reminders the provider took for this invitation: what a completion is attributed to."""
-    return session.scalar(
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(
-            OutboxMessage.invitation_id == invitation_id,
-            OutboxMessage.kind == "reminder",
-            OutboxMessage.status.in_(HANDED_OVER),
-            # The nudge is no reminder for progress, and would say that the respondent had stalled (A1).
-            ~exists().where(
-                ReminderSend.invitation_id == invitation_id, ReminderSend.number == NUDGE_NUMBER, ReminderSend.outbox_id == OutboxMessage.id
-            ),
-        )
     )
 
 

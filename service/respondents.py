@@ -58,6 +58,14 @@ class RespondentReport:
     def clean(self) -> bool:
         return not (self.errors or self.duplicates or self.opted_out)
 
+    def numbered(self, lines: list, key: str) -> dict:
+        """The report with each row's index replaced by `key`: its line in the file, or its place in the request."""
+        def entries(items):
+            return [{key: lines[item["index"]], **{k: v for k, v in item.items() if k != "index"}} for item in items]
+
+        return {"added": self.added, "errors": entries(self.errors), "duplicates": entries(self.duplicates),
+                "opted_out": entries(self.opted_out)}
+
 
 def placeholder_code_hashes(count: int) -> list[str]:
     """`count` unique stand-ins for code_hash until launch draws the real codes, ascending.

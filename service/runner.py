@@ -13,7 +13,6 @@ from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import contains_eager
-from sqlalchemy.orm import defer
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.dialects import postgresql
@@ -43,11 +42,12 @@ from .conversation_language import starting_state
 from .models import Campaign
 from .models import Conversation
 from .models import InboundReceipt
+from .models import OPEN_INVITATION
 from .models import Invitation
 from .models import SurveyVersion
 from .outbox import queue_outbound
+from .outbox import reminders_sent
 from .releases import pool_answers
-from .reminders import reminders_sent
 from .surveys import parsed_survey
 from .surveys import survey_of
 from .thresholds import small_group_switches
@@ -58,8 +58,6 @@ APPLIED = "applied"
 DUPLICATE = "duplicate"
 # A button that no longer answers anything (an earlier question, a finished survey).
 IGNORED = "ignored"
-# Invitation statuses from which a respondent may still answer.
-OPEN_STATUSES = ("created", "invited", "delivered", "started")
 
 
 def handle_inbound(runtime, message: InboundMessage, now: datetime) -> str:
@@ -284,7 +282,7 @@ _INVITATION_FOR_ADDRESS = (
     .where(
         Invitation.channel == bindparam("channel"),
         Invitation.address_hash == bindparam("address_hash"),
-        Invitation.status.in_(OPEN_STATUSES),
+        Invitation.status.in_(OPEN_INVITATION),
         Campaign.status == "open",
     )
     .order_by(Invitation.id.desc())
@@ -322,7 +320,7 @@ def _code_refusal(session, invitation):
         return intake.campaign_closed
     if invitation.status == "completed":
         return intake.already_answered
-    if invitation.status not in OPEN_STATUSES:
+    if invitation.status not in OPEN_INVITATION:
         return intake.code_not_found
     in_use = session.scalar(select(Conversation.id).where(Conversation.invitation_id == invitation.id))
     return intake.code_in_use if in_use else None
@@ -362,7 +360,7 @@ def apply_sprint(session, runtime, conversation: Conversation, sprint: Sprint, n
     if sprint.has(EventType.LANGUAGE_CHANGED):
         # Reminders and the pooled answers then speak the language the respondent chose.
         invitation.language = sprint.state.language
-    if sprint.has(EventType.STARTED) and invitation.status in OPEN_STATUSES:
+    if sprint.has(EventType.STARTED) and invitation.status in OPEN_INVITATION:
         invitation.status = "started"
         invitation.started_at = day_of(now)
     if sprint.has(EventType.OPTED_OUT):
@@ -396,7 +394,7 @@ def _apply_answer(session, runtime, locked: _Locked, sprint: Sprint, now: dateti
     changes = {}
     if sprint.has(EventType.LANGUAGE_CHANGED):
         changes["language"] = sprint.state.language
-    if sprint.has(EventType.STARTED) and locked.invitation_status in OPEN_STATUSES:
+    if sprint.has(EventType.STARTED) and locked.invitation_status in OPEN_INVITATION:
         changes.update(status="started", started_at=day_of(now))
     if changes:
         session.connection().execute(update(_INVITATIONS).where(_INVITATIONS.c.id == locked.invitation.id).values(**changes))

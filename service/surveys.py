@@ -76,3 +76,11 @@ def parsed_survey(digest: str) -> Survey | None:
 def _parse(_digest: str, source: str, name: str) -> Survey:
     # Keyed by content digest: a stored version never changes, so parse once.
     return parse_survey(source, name)
+
+
+def survey_title(survey, *languages: str) -> str:
+    """The survey's title in the first of `languages` it has, else its default."""
+    for language in (*languages, survey.default_language):
+        if survey.title.get(language):
+            return survey.title[language]
+    return survey.key

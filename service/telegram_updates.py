@@ -10,6 +10,7 @@ from .models import OutboxMessage
 from .queue import SEND_QUEUE
 from .queue import SEND_RETRY
 from .queue import after_commit
+from .send_jobs import SEND_JOB
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,7 @@ def _acknowledge(runtime, press: Press, now: datetime):
         )
         session.add(row)
         session.flush()
-        from workers.send import send_outbox
-
-        after_commit(session, send_outbox, [row.id], queue=SEND_QUEUE, retry=SEND_RETRY, at_front=True)
+        after_commit(session, SEND_JOB, [row.id], queue=SEND_QUEUE, retry=SEND_RETRY, at_front=True)
 
 
 def _show_choice(press: Press) -> dict | None:

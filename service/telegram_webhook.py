@@ -8,7 +8,6 @@ from flask import current_app
 from flask import jsonify
 from flask import request
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
 
 from . import webhook_errors
 from .channels import channel_for
@@ -40,12 +39,6 @@ def telegram():
         return Response(status=200)
     # Telegram performs a method given in the webhook's answer: no round trip of ours.
     return jsonify(call)
-
-
-@bp.errorhandler(HTTPException)
-def plain_error(error: HTTPException):
-    """Short plain-text errors: Telegram reads the status, nobody reads the page."""
-    return Response(f"{error.code} {error.name}\n", status=error.code, mimetype="text/plain")
 
 
 webhook_errors.register(bp)

@@ -5,10 +5,16 @@ import traceback
 from flask import Response
 from flask import abort
 from flask import request
+from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 # Twilio's forms and Telegram's updates are a few kilobytes; 64 KiB leaves room and stops a flood early.
 MAX_BODY = 64 * 1024
+
+
+def plain_error(error: HTTPException) -> Response:
+    """Short plain-text errors: providers read the status, nobody reads the page."""
+    return Response(f"{error.code} {error.name}\n", status=error.code, mimetype="text/plain")
 
 
 def unexpected(error: Exception) -> Response:
@@ -32,6 +38,7 @@ def limit_body():
 
 
 def register(blueprint):
-    """Small bodies only, and every error the blueprint's views do not answer themselves a plain 500."""
+    """Small bodies only, HTTP errors in plain text, and every error the blueprint's views do not answer themselves a plain 500."""
     blueprint.before_request(limit_body)
+    blueprint.register_error_handler(HTTPException, plain_error)
     blueprint.register_error_handler(Exception, unexpected)

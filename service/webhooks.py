@@ -7,7 +7,6 @@ from flask import abort
 from flask import current_app
 from flask import request
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
 
 from . import delivery
 from . import runner
@@ -91,12 +90,6 @@ def _recipient_hash(to: str) -> str | None:
         return _runtime().vault.address_hash("sms", normalise(to.strip()))
     except ValueError:
         return None
-
-
-@bp.errorhandler(HTTPException)
-def plain_error(error: HTTPException):
-    """Short plain-text errors: providers read the status, nobody reads the page."""
-    return Response(f"{error.code} {error.name}\n", status=error.code, mimetype="text/plain")
 
 
 webhook_errors.register(bp)

@@ -11,15 +11,22 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from service import runtime as runtimes
+from service.campaigns import open_campaign
+from service.closing import close
+from service.db import engine_for
+from service.dispatch_traces import checkpoint
+from service.dispatch_traces import forget_conversation_rows
 from service.models import Campaign
 from service.models import InboundReceipt
 from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import utcnow
 from service.queue import SEND_QUEUE
+from service.releases import due_campaigns
+from service.reply_list import listed_ids
+from service.send_jobs import enqueue_send_by_lane
 from workers import unsure_sends
-from workers.replies import listed_ids
-from workers.send import enqueue_send_by_lane
+from workers.store import release_pool
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +133,6 @@ def purge_conversation_traces() -> int:
     A completing step's last replies were still pending when it ended; they
     go here once sent, and their old page versions leave the WAL with them.
     """
-    from service.dispatch_traces import forget_conversation_rows
-
     runtime = runtimes.current()
     with runtime.transaction() as session:
         deleted = forget_conversation_rows(session)
@@ -159,17 +164,12 @@ def scrub_closed_campaigns(now: datetime | None = None) -> int:
 
 def checkpoint_database() -> bool:
     """Truncate the SQLite WAL, so deleted rows' old page versions leave the disk (A4); a no-op on PostgreSQL."""
-    from service.db import engine_for
-    from service.dispatch_traces import checkpoint
-
     config = runtimes.current().config
     return checkpoint(engine_for(config.database_url, config.db_lock_timeout))
 
 
 def open_due_campaigns(now: datetime | None = None) -> int:
     """Open scheduled campaigns whose opening time has come, sending their invitations; returns how many."""
-    from service.campaigns import open_campaign
-
     now = now or utcnow()
     due = select(Campaign.id).where(Campaign.status == "scheduled", Campaign.opens_at <= now)
     return _each_campaign(due, "scheduled", lambda session, runtime, campaign: open_campaign(session, runtime, campaign, now))
@@ -177,8 +177,6 @@ def open_due_campaigns(now: datetime | None = None) -> int:
 
 def close_due_campaigns(now: datetime | None = None) -> int:
     """Close campaigns whose closing time has passed, erasing their addresses (A5); returns how many."""
-    from service.closing import close
-
     now = now or utcnow()
     due = select(Campaign.id).where(Campaign.status.in_(("scheduled", "open")), Campaign.closes_at <= now)
     return _each_campaign(due, None, lambda session, runtime, campaign: close(session, campaign, now, runtime))
@@ -213,9 +211,6 @@ def release_due_pools(now: datetime | None = None) -> int:
 
     The database drives releases: a close whose fast-path job was lost with Redis is released here.
     """
-    from service.releases import due_campaigns
-    from workers.store import release_pool
-
     runtime = runtimes.current()
     with runtime.transaction() as session:
         ids = due_campaigns(session)

@@ -36,7 +36,6 @@ from service.models import OutboxMessage
 from service.models import utcnow
 from service.queue import SEND_QUEUE
 from service.queue import SEND_RETRY
-from service.queue import after_commit
 from workers import send_gate
 from workers import send_rows
 
@@ -71,24 +70,6 @@ SQLITE_LANES = 2
 
 class SendDeferred(Exception):
     """Some messages of the batch met a temporary failure; raised so RQ retries the job."""
-
-
-def enqueue_send_by_lane(session, rows):
-    """Queue send jobs for (id, campaign id, channel) rows, one campaign and channel per job: a bad batch holds up only its own."""
-    lanes: dict[tuple, list[int]] = {}
-    for outbox_id, campaign_id, channel in rows:
-        lanes.setdefault((campaign_id or 0, channel), []).append(outbox_id)
-    for key in sorted(lanes):
-        enqueue_send(session, lanes[key])
-
-
-def enqueue_send(session, outbox_ids: list[int]):
-    """Queue send jobs for these outbox ids once the session commits, send_batch ids per job."""
-    runtime = session.info.get("runtime") or runtimes.current()
-    size = max(1, runtime.config.send_batch)
-    ids = list(outbox_ids)
-    for start in range(0, len(ids), size):
-        after_commit(session, send_outbox, ids[start : start + size], queue=SEND_QUEUE, retry=SEND_RETRY)
 
 
 def send_outbox(outbox_ids: list[int], now: datetime | None = None) -> dict:

@@ -12,14 +12,13 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from service.models import OPEN_INVITATION
 from service.models import Campaign
 from service.quiet_hours import is_open
 from service.quiet_hours import window_end
 from service.reminders import CampaignContext
 from workers.rate_limit import send_rate
 
-# Invitation statuses for which an unasked-for message is still wanted.
-STILL_WANTED = ("created", "invited", "delivered", "started")
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ def check_unsolicited(connection, row, now: datetime, contexts: dict) -> Verdict
             return Verdict(refused=("opted_out", "recipient opted out before sending"))
         if row.invitation_status == "completed":
             return Verdict(refused=("completed", "recipient completed before sending"))
-        if row.invitation_status not in STILL_WANTED:
+        if row.invitation_status not in OPEN_INVITATION:
             return Verdict(refused=(row.invitation_status, f"invitation is {row.invitation_status}"))
     if row.gate_campaign_id is None:
         return Verdict()

@@ -1,6 +1,11 @@
 """The admin view under /admin: server-rendered pages for administrators and coordinators."""
 from flask import Blueprint
 
+from .. import audit
+from . import i18n
+from . import labels
+from . import security
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # The page modules add their routes to `bp` when imported.
@@ -22,12 +27,9 @@ from . import wizard_review  # noqa: E402,F401
 
 def init_app(app, config):
     """Sessions, CSRF, security headers, languages and the login manager; then the pages."""
-    from .. import audit
-    from . import i18n
-    from . import security
-
     audit.init_app(app)
     security.init_app(app, config)
     i18n.init_app(app)
+    labels.init_app(app)
     login.init_app(app)
     app.register_blueprint(bp)

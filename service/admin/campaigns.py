@@ -16,6 +16,7 @@ from ..models import Campaign
 from ..models import utcnow
 from ..queue import after_commit
 from ..surveys import survey_of
+from ..surveys import survey_title
 from . import bp
 from .guard import admin_only
 from .guard import campaign_or_404
@@ -24,11 +25,9 @@ from .i18n import _
 from .i18n import current_language
 
 
-def survey_title(campaign: Campaign) -> str:
-    """The survey's title in the reader's language if it has one."""
-    survey = survey_of(campaign.survey_version)
-    language = current_language()
-    return survey.title.get(language) or survey.title.get("en") or survey.title.get(survey.default_language) or survey.key
+def reader_title(campaign: Campaign) -> str:
+    """The campaign's survey title in the reader's language if it has one, else English, else its default."""
+    return survey_title(survey_of(campaign.survey_version), current_language(), "en")
 
 
 @bp.get("/")
@@ -41,7 +40,7 @@ def home():
             rows.append(
                 {
                     "campaign": campaign,
-                    "survey": survey_title(campaign),
+                    "survey": reader_title(campaign),
                     "units": [unit.name for unit in campaign.units if scope is None or unit.id in scope],
                     "progress": restrict_progress(progress_snapshot.current(session, campaign, full=False).progress, scope),
                 }

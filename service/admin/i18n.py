@@ -115,21 +115,14 @@ def language_name(code: str) -> str:
 
 def init_app(app):
     """Jinja's i18n extension with this module's gettext, and formatting filters."""
-    from . import labels
-
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(_jinja_gettext, _jinja_ngettext, newstyle=True)
     app.jinja_env.filters.update(
         percent=percent, number=number, when=when, day=day, short_day=short_day, zip_names=zip_names,
-        language_name=language_name, channel_label=labels.channel_name, role_label=labels.role_name,
+        language_name=language_name,
     )
     app.jinja_env.globals.update(
         current_language=current_language,
         now_label=now_label,
         language_names=NAMES,
-        role_name=labels.role_name,
-        status_name=labels.status_name,
-        channel_name=labels.channel_name,
-        action_name=labels.action_name,
-        failure_reason=labels.failure_reason,
     )

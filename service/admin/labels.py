@@ -75,3 +75,15 @@ def failure_reason(code: str) -> str:
         "unknown": _("No reason given"),
     }
     return reasons.get(code, _("Provider error %(code)s", code=code))
+
+
+def init_app(app):
+    """The names as template filters and globals (here, not in i18n: these speak through i18n)."""
+    app.jinja_env.filters.update(channel_label=channel_name, role_label=role_name)
+    app.jinja_env.globals.update(
+        role_name=role_name,
+        status_name=status_name,
+        channel_name=channel_name,
+        action_name=action_name,
+        failure_reason=failure_reason,
+    )

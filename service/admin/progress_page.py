@@ -12,11 +12,12 @@ from ..sampling import TARGET_ANSWERS
 from . import bp
 from . import charts
 from . import timeline
-from .campaigns import survey_title
+from .campaigns import reader_title
 from .guard import campaign_or_404
 from .guard import transaction
 from .i18n import current_language
 from .i18n import short_day
+from .wizard import resume_wizard
 
 # The page asks again this often while the campaign is open.
 REFRESH_SECONDS = 15
@@ -33,7 +34,7 @@ def progress_context(session, user, campaign) -> dict:
     markers = timeline.markers(campaign, snapshot.reminders, scope, zone)
     return {
         "campaign": campaign,
-        "survey": survey_title(campaign),
+        "survey": reader_title(campaign),
         "progress": restrict_progress(snapshot.progress, scope),
         "as_of": _moment(snapshot.as_of, zone),
         "failures": timeline.failures(snapshot.failures, scope),
@@ -61,8 +62,6 @@ def campaign(campaign_id):
     with transaction() as (session, user):
         found = campaign_or_404(session, user, campaign_id)
         if found.status == "draft" and user.role == "admin":
-            from .wizard import resume_wizard
-
             return resume_wizard(found)
         return render_template("admin/progress.html", nav="campaigns", **progress_context(session, user, found))
 

@@ -23,7 +23,7 @@ from ..results_cache import tagged_results
 from ..surveys import survey_of
 from . import bp
 from . import charts
-from .campaigns import survey_title
+from .campaigns import reader_title
 from .guard import admin_only
 from .guard import campaign_or_404
 from .guard import transaction
@@ -164,7 +164,7 @@ def results(campaign_id):
         if not body:
             body = _render_body(session, user, campaign, config, runtime)
         return render_template(
-            "admin/results.html", nav="campaigns", campaign=campaign, survey=survey_title(campaign), body=Markup(body.decode()),
+            "admin/results.html", nav="campaigns", campaign=campaign, survey=reader_title(campaign), body=Markup(body.decode()),
         )
 
 
@@ -230,7 +230,7 @@ def exports(campaign_id):
     with transaction() as (session, user):
         campaign = campaign_or_404(session, user, campaign_id)
         return render_template(
-            "admin/exports.html", nav="campaigns", campaign=campaign, survey=survey_title(campaign),
+            "admin/exports.html", nav="campaigns", campaign=campaign, survey=reader_title(campaign),
             min_cell=session.info["runtime"].config.min_cell,
         )
 

@@ -86,19 +86,10 @@ def _upload(session, user, campaign):
     except campaign_service.CampaignError as error:
         return _page(session, campaign, 400, upload_errors={"file": str(error)})
 
-    def entries(items):
-        return [{"line": lines[item["index"]], **item} for item in items]
-
     audit.record(session, "respondents_added", user, object_type="campaign", object_id=campaign.id,
                  detail=f"{report.added} added from {upload.filename}"[:200], ip=request.remote_addr)
     session.flush()
-    summary = {
-        "added": report.added,
-        "errors": entries(report.errors),
-        "duplicates": entries(report.duplicates),
-        "opted_out": entries(report.opted_out),
-        "filename": upload.filename,
-    }
+    summary = {**report.numbered(lines, "line"), "filename": upload.filename}
     return _page(session, campaign, report=summary)
 
 

@@ -12,7 +12,7 @@ from ..preview import campaign_preview
 from ..reminder_policy import policy_of
 from ..respondent_rows import campaign_languages
 from . import bp
-from .campaigns import survey_title
+from .campaigns import reader_title
 from .guard import admin_only
 from .guard import campaign_or_404
 from .guard import runtime
@@ -38,7 +38,7 @@ def _page(session, campaign, launch_error=None, status=200):
         blockers.append(_("Set a closing time."))
     return render_step(
         "review", campaign,
-        survey=survey_title(campaign),
+        survey=reader_title(campaign),
         by_channel=by_channel,
         total=sum(by_channel.values()),
         languages=campaign_languages(campaign),

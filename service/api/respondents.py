@@ -49,17 +49,7 @@ def add_respondents(session, user, campaign_id):
         report = campaigns.add_respondents(session, session.info["runtime"], campaign, [row for _line, row in numbered])
     except campaigns.CampaignError as error:
         raise conflict(error) from None
-
-    def entries(items):
-        return [{"row": lines[item["index"]], **{k: v for k, v in item.items() if k != "index"}} for item in items]
-
-    body = {
-        "added": report.added,
-        "errors": entries(report.errors),
-        "duplicates": entries(report.duplicates),
-        "opted_out": entries(report.opted_out),
-    }
-    return body, 200 if report.clean else 207
+    return report.numbered(lines, "row"), 200 if report.clean else 207
 
 
 @bp.post("/campaigns/<int:campaign_id>/codes")

@@ -17,7 +17,6 @@ from service.codes import new_code
 from service.invitations import InvitationTexts
 from service.invitations import fresh_codes
 from service.invitations import invitation_text
-from service.invitations import survey_title
 from service.invitations import telegram_invitation_text
 from service.codes import code_hash
 from service.models import Campaign
@@ -29,6 +28,7 @@ from service.models import RespondentGroup
 from service.models import utcnow
 from service.surveys import latest
 from service.surveys import survey_of
+from service.surveys import survey_title
 from service.telegram_links import deep_link
 from tests.service.api_data import LANGUAGES
 from tests.service.api_data import PHONES

@@ -19,7 +19,7 @@ from tests.service.conversation import answer_all
 from tests.service.conversation import last_reply
 from tests.service.conversation import replies
 from tests.service.conversation import say
-from workers.replies import LIST_KEY
+from service.reply_list import LIST_KEY
 
 PHONE = "+4791234567"
 OTHER = "+4798765432"

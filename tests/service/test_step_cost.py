@@ -23,7 +23,7 @@ from service.queue import SEND_QUEUE
 from tests.factories import invite
 from tests.factories import invite_many
 from tests.factories import open_campaign
-from workers.replies import LIST_KEY
+from service.reply_list import LIST_KEY
 
 PHONE = "+4791234567"
 SMS = "/webhooks/twilio/sms"

@@ -9,7 +9,7 @@ from service.models import InboundReceipt
 from service.models import OutboxMessage
 from service.queue import SEND_QUEUE
 from tests import factories
-from workers.replies import listed_ids
+from service.reply_list import listed_ids
 
 PUBLIC = "https://svar.example.org"
 URL = "/webhooks/twilio/sms"

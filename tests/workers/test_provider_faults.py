@@ -27,7 +27,7 @@ from tests.telegram_support import telegram_config  # noqa: F401
 from tests.workers.test_telegram_send import queue_questions
 from workers.schedule import sweep_outbox
 from workers.send import SendDeferred
-from workers.send import enqueue_send
+from service.send_jobs import enqueue_send
 from workers.send import send_outbox
 
 

@@ -20,12 +20,12 @@ from service.queue import after_commit_replies
 from service.runtime import Runtime
 from tests import outbox_rows
 from workers import replies
-from workers.replies import FLAG_KEY
-from workers.replies import FLAG_SECONDS
-from workers.replies import LIST_KEY
+from service.reply_list import FLAG_KEY
+from service.reply_list import FLAG_SECONDS
+from service.reply_list import LIST_KEY
 from workers.replies import batch_size
 from workers.replies import drain_replies
-from workers.replies import listed_ids
+from service.reply_list import listed_ids
 from workers.rq_worker import PreloadingWorker
 from workers.schedule import sweep_outbox
 from workers.send import send_outbox

@@ -12,7 +12,7 @@ from service.queue import SEND_QUEUE
 from tests import outbox_rows
 from workers import send_gate
 from workers.send import SendDeferred
-from workers.send import enqueue_send
+from service.send_jobs import enqueue_send
 from workers.send import send_outbox
 
 

@@ -16,7 +16,7 @@ from service.runtime import Runtime
 from tests import outbox_rows
 from workers.rq_worker import MAINTENANCE_SECONDS
 from workers.rq_worker import PreloadingWorker
-from workers.send import enqueue_send
+from service.send_jobs import enqueue_send
 
 
 def queue_rows(runtime, count=3):

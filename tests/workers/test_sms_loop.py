@@ -17,7 +17,7 @@ from service.queue import SEND_QUEUE
 from tests import factories
 from tests.doubles.twilio_api import post_signed
 from tests.outbox_rows import ALWAYS_OPEN
-from workers.send import enqueue_send
+from service.send_jobs import enqueue_send
 
 PHONE = "+4791234567"
 

@@ -19,7 +19,7 @@ from tests.telegram_support import TEST_PER_CHAT_SECONDS
 from tests.telegram_support import tg_runtime  # noqa: F401
 from tests.telegram_support import telegram_api  # noqa: F401
 from tests.telegram_support import telegram_config  # noqa: F401
-from workers.send import enqueue_send
+from service.send_jobs import enqueue_send
 
 OPTIONS = [{"reply": str(n), "label": str(n)} for n in range(1, 7)]
 

@@ -23,7 +23,7 @@ from service.models import utcnow
 from tests import outbox_rows
 from tests.workers import processes
 from workers.schedule import sweep_outbox
-from workers.send import enqueue_send
+from service.send_jobs import enqueue_send
 
 pytestmark = pytest.mark.redis
 PHONES = ["+4791000001", "+4791000002", "+4791000003", "+4791000004"]
