@@ -27,6 +27,7 @@ total, then the smallest, so the least information is lost. Every hidden block r
 the block it protects (and so how many answers that one lacks).
 """
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Mapping
 
 from .result_tables import ALL
@@ -57,6 +58,8 @@ class QuestionBlocks:
 
     partitions: list  # [[category, ...]]: each list sums to the block's answers
     values: Mapping  # (block, category) -> count, every block
+    # Published figures that are sums of categories, {name: [category, ...]}: the answered and asked counts.
+    sums: Mapping = field(default_factory=dict)
 
 
 def protect_blocks(layout: Layout, answers: Mapping[tuple, int], questions: list[QuestionBlocks], k: int) -> dict:
@@ -162,6 +165,9 @@ def _pinned_by_bounds(answers, question: QuestionBlocks, hidden: set, equations,
     """Hidden blocks with a figure of `question` that whole, non-negative counts pin to one value (not excused)."""
     pinned = set()
     categories = sorted({category for part in question.partitions for category in part}, key=repr)
+    # A sum of categories can be pinned while each of its parts is not, or is pinned only at 0 (excused):
+    # a hidden block whose every member answered shows its 'answered' count through the skipped ones.
+    categories += sorted(set(question.sums) - set(categories), key=repr)
     low = {(b, c): 0 for b in hidden for c in categories}
     high = {(b, c): answers[b] for b in hidden for c in categories}
     rows = []
@@ -171,6 +177,8 @@ def _pinned_by_bounds(answers, question: QuestionBlocks, hidden: set, equations,
     for block in hidden:
         for part in question.partitions:
             rows.append(_row({(block, c): 1 for c in part}, answers[block], hidden, question))
+        for name, parts in question.sums.items():
+            rows.append(_row({(block, name): -1, **{(block, c): 1 for c in parts}}, 0, hidden, question))
     _propagate([row for row in rows if row[0]], low, high)
     for (block, category), lo in low.items():
         if lo != high[(block, category)] or lo == 0:
