@@ -122,21 +122,42 @@ def _attack_question(question_id, documents, members, leaves) -> list[Pin]:
                 # sum / answered within the rounding of the published mean.
                 add({(leaf, ("c", c)): int(c) - mean - MEAN_ROUNDING for leaf in members[block] for c in categories}, -np.inf, 0)
                 add({(leaf, ("c", c)): int(c) - mean + MEAN_ROUNDING for leaf in members[block] for c in categories}, 0, np.inf)
-    constraints = LinearConstraint(np.array(rows), low, high)
+    unique = {}
+    for row, lo, hi in zip(rows, low, high):
+        # Each role's document repeats the figures of the blocks it shares with the others.
+        unique.setdefault((row.tobytes(), lo, hi), row)
+    constraints = LinearConstraint(np.array(list(unique.values())), [key[1] for key in unique], [key[2] for key in unique])
     bounds = Bounds(np.zeros(size), np.array([leaves[leaf] for leaf in leaf_list for _part in parts], dtype=float))
     integrality = np.ones(size)
-    pins = []
+    objectives = {}
     for block, name in sorted(set(hidden), key=repr):
         objective = np.zeros(size)
         for key, coefficient in figure(block, name).items():
             objective[index[key]] = coefficient
-        least = milp(objective, constraints=constraints, bounds=bounds, integrality=integrality)
-        most = milp(-objective, constraints=constraints, bounds=bounds, integrality=integrality)
-        assert least.success and most.success, (question_id, block, name, least.message)
-        lo, hi = round(least.fun), round(-most.fun)
-        if lo != hi or lo == 0 or _unanimous_container(block, name, shown, members):
+        objectives[(block, name)] = objective
+    seen = {target: set() for target in objectives}
+
+    def solve(objective):
+        result = milp(objective, constraints=constraints, bounds=bounds, integrality=integrality)
+        assert result.success, (question_id, result.message)
+        # Every solution is a world consistent with all that was read: each figure's value in it is possible.
+        for target, other in objectives.items():
+            seen[target].add(round(float(other @ result.x)))
+
+    pins = []
+    for target, objective in objectives.items():
+        # A figure that took two values in the worlds found so far is not pinned; else push it both ways.
+        if len(seen[target]) < 2:
+            solve(-objective)
+        if len(seen[target]) < 2:
+            solve(objective)
+        if len(seen[target]) > 1:
             continue
-        pins.append(Pin(question_id, block[0], block[1], str(name), lo))
+        block, name = target
+        value = next(iter(seen[target]))
+        if value == 0 or _unanimous_container(block, name, shown, members):
+            continue
+        pins.append(Pin(question_id, block[0], block[1], str(name), value))
     return pins
 
 
