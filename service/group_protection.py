@@ -23,7 +23,9 @@ the block gave that answer, which reveals no respondent's answer), or a
 shown block containing it is unanimous in that category (a shown group
 publishes that all of its members answered so). Complements are
 non-empty blocks next to the pinned one: a group's block before a unit's
-total, then the smallest, so the least information is lost. Every hidden block records its reason: its own answers below k, or
+total, then the smallest, so the least information is lost; against a bounds
+pin, the candidate that leaves no block to fall out by subtraction (which
+would start a cascade of complements) and frees most, then the smallest. Every hidden block records its reason: its own answers below k, or
 the block it protects (and so how many answers that one lacks).
 """
 from dataclasses import dataclass
@@ -97,14 +99,21 @@ def protect_blocks(layout: Layout, answers: Mapping[tuple, int], questions: list
                 hidden[complement] = Reason(answers[complement], protects=root, needed=max(0, k - answers[root]))
             continue
         if question is not None:
-            # The complement that frees most of this question's pinned blocks; ties go to the cheapest.
-            left = {c: len(_pinned_by_bounds(answers, question, set(hidden) | {c}, equations, contains))
-                    for c in candidates[:CANDIDATES]}
-            complement = min(left, key=lambda c: (left[c], candidates.index(c)))
+            # Of the nearest candidates: no new block falling out by subtraction, most of this question's
+            # pinned blocks freed, the fewest answers hidden, then the cheapest kind.
+            complement = min(candidates[:CANDIDATES], key=lambda c: _price(
+                answers, question, {*hidden, c}, equations, contains) + (answers[c], candidates.index(c)))
         else:
             complement = candidates[0]
         root = _root(hidden, block)
         hidden[complement] = Reason(answers[complement], protects=root, needed=max(0, k - answers[root]))
+
+
+def _price(answers, question: QuestionBlocks, hidden: set, equations, contains) -> tuple:
+    """(whether some hidden block falls out by subtraction, how many stay pinned by bounds) after hiding `hidden`."""
+    # A lone hidden block in a line needs a further complement, and that one often another: a cascade.
+    linear = bool(determined(answers, equations, {block for block in hidden if answers[block] > 0}))
+    return linear, len(_pinned_by_bounds(answers, question, hidden, equations, contains))
 
 
 def _rectangle(layout: Layout, answers: Mapping, block, hidden: set) -> list:
