@@ -23,10 +23,13 @@ the block gave that answer, which reveals no respondent's answer), or a
 shown block containing it is unanimous in that category (a shown group
 publishes that all of its members answered so). Complements are
 non-empty blocks next to the pinned one: a group's block before a unit's
-total, then the smallest, so the least information is lost. Every hidden block records its reason: its own answers below k, or
+total, then the smallest, so the least information is lost; against a bounds
+pin, the candidate that leaves no block to fall out by subtraction (which
+would start a cascade of complements) and frees most, then the smallest. Every hidden block records its reason: its own answers below k, or
 the block it protects (and so how many answers that one lacks).
 """
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Mapping
 
 from .result_tables import ALL
@@ -57,6 +60,8 @@ class QuestionBlocks:
 
     partitions: list  # [[category, ...]]: each list sums to the block's answers
     values: Mapping  # (block, category) -> count, every block
+    # Published figures that are sums of categories, {name: [category, ...]}: the answered and asked counts.
+    sums: Mapping = field(default_factory=dict)
 
 
 def protect_blocks(layout: Layout, answers: Mapping[tuple, int], questions: list[QuestionBlocks], k: int) -> dict:
@@ -94,14 +99,21 @@ def protect_blocks(layout: Layout, answers: Mapping[tuple, int], questions: list
                 hidden[complement] = Reason(answers[complement], protects=root, needed=max(0, k - answers[root]))
             continue
         if question is not None:
-            # The complement that frees most of this question's pinned blocks; ties go to the cheapest.
-            left = {c: len(_pinned_by_bounds(answers, question, set(hidden) | {c}, equations, contains))
-                    for c in candidates[:CANDIDATES]}
-            complement = min(left, key=lambda c: (left[c], candidates.index(c)))
+            # Of the nearest candidates: no new block falling out by subtraction, most of this question's
+            # pinned blocks freed, the fewest answers hidden, then the cheapest kind.
+            complement = min(candidates[:CANDIDATES], key=lambda c: _price(
+                answers, question, {*hidden, c}, equations, contains) + (answers[c], candidates.index(c)))
         else:
             complement = candidates[0]
         root = _root(hidden, block)
         hidden[complement] = Reason(answers[complement], protects=root, needed=max(0, k - answers[root]))
+
+
+def _price(answers, question: QuestionBlocks, hidden: set, equations, contains) -> tuple:
+    """(whether some hidden block falls out by subtraction, how many stay pinned by bounds) after hiding `hidden`."""
+    # A lone hidden block in a line needs a further complement, and that one often another: a cascade.
+    linear = bool(determined(answers, equations, {block for block in hidden if answers[block] > 0}))
+    return linear, len(_pinned_by_bounds(answers, question, hidden, equations, contains))
 
 
 def _rectangle(layout: Layout, answers: Mapping, block, hidden: set) -> list:
@@ -162,6 +174,9 @@ def _pinned_by_bounds(answers, question: QuestionBlocks, hidden: set, equations,
     """Hidden blocks with a figure of `question` that whole, non-negative counts pin to one value (not excused)."""
     pinned = set()
     categories = sorted({category for part in question.partitions for category in part}, key=repr)
+    # A sum of categories can be pinned while each of its parts is not, or is pinned only at 0 (excused):
+    # a hidden block whose every member answered shows its 'answered' count through the skipped ones.
+    categories += sorted(set(question.sums) - set(categories), key=repr)
     low = {(b, c): 0 for b in hidden for c in categories}
     high = {(b, c): answers[b] for b in hidden for c in categories}
     rows = []
@@ -171,6 +186,8 @@ def _pinned_by_bounds(answers, question: QuestionBlocks, hidden: set, equations,
     for block in hidden:
         for part in question.partitions:
             rows.append(_row({(block, c): 1 for c in part}, answers[block], hidden, question))
+        for name, parts in question.sums.items():
+            rows.append(_row({(block, name): -1, **{(block, c): 1 for c in parts}}, 0, hidden, question))
     _propagate([row for row in rows if row[0]], low, high)
     for (block, category), lo in low.items():
         if lo != high[(block, category)] or lo == 0:

@@ -96,16 +96,20 @@ def question_blocks(layout: Layout, responses: dict, question, values: dict) -> 
     for block in layout.blocks():
         # Respondents not asked the question (branching) are the answers minus its n.
         figures[(block, "absent")] = responses[block] - values[(block, "n")]
+    asked = [kind for kind in ("dont_know", "skipped") if kind in kinds]
     if question.type in SINGLE_VALUED:
-        partitions = [[("c", category) for category in categories(question)] + rest]
+        distribution = [("c", category) for category in categories(question)]
+        partitions = [distribution + rest]
+        sums = {"answered": distribution, "n": distribution + asked}
     else:
         partitions = [["answered"] + rest]
+        sums = {"n": ["answered"] + asked}
         for category in categories(question):
             # A multiple choice: each choice is chosen or not by every respondent of the block.
             for block in layout.blocks():
                 figures[(block, ("not", category))] = responses[block] - values[(block, ("c", category))]
             partitions.append([("c", category), ("not", category)])
-    return QuestionBlocks(partitions, figures)
+    return QuestionBlocks(partitions, figures, sums)
 
 
 def question_cells(layout: Layout, question, rows, hidden_blocks: set) -> tuple[dict, set]:

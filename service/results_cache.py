@@ -126,6 +126,9 @@ def warm(session, runtime, campaign, languages, *, min_cell: int, min_comments: 
         found, _body = _tagged(_get(runtime, document_key(campaign, shape, language, min_cell, min_comments, None)))
         if found != count:
             _store_document(session, runtime, campaign, count, shape, language, min_cell, min_comments, None)
+    # Warm: a coordinator's scoped document is computed for the new count on her next read, not held back
+    # at the previous release (which left her reading figures of a state the administrator's no longer match).
+    _unset(runtime, _warming_key(campaign.id))
 
 
 def _store_document(session, runtime, campaign, count, shape, language, min_cell, min_comments, unit_scope) -> bytes:
@@ -191,6 +194,15 @@ def _get(runtime, key):
         # Redis down: compute, as before the cache existed.
         log.warning("results cache unavailable: %s", type(exc).__name__)
         return None
+
+
+def _unset(runtime, key):
+    if runtime is None:
+        return
+    try:
+        runtime.redis.delete(key)
+    except Exception as exc:
+        log.warning("results cache not written: %s", type(exc).__name__)
 
 
 def _set(runtime, key, value, seconds: int = KEEP_SECONDS):

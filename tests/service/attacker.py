@@ -11,7 +11,13 @@ the documents hide. A figure is pinned when min == max, except where the
 value is 0 (nobody in the block gave that answer) or a shown block containing
 it is unanimous in that category (which that shown block publishes anyway).
 """
+import csv
+import io
+import json
+import zipfile
+from collections import Counter
 from dataclasses import dataclass
+from dataclasses import field
 
 import numpy as np
 from scipy.optimize import Bounds
@@ -19,9 +25,15 @@ from scipy.optimize import LinearConstraint
 from scipy.optimize import milp
 
 from service.answer_data import response_counts
+from service.exports import ExportRow
+from service.exports import coarsen
+from service.exports import label
+from service.results import protect_campaign
 
 MEAN_ROUNDING = 0.005 + 1e-7
 SINGLE_VALUED = ("scale", "choice", "yesno")
+# Export cells that are not a category: a question skipped or not asked, and a value blanked for anonymity.
+EMPTY, BLANKED = "", "*"
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,7 @@ class Pin:
     group: str
     figure: str
     value: int
+    release: int = 0
 
 
 def leaf_counts(session, campaign_id: int, grouped: bool) -> dict:
@@ -44,18 +57,87 @@ def leaf_counts(session, campaign_id: int, grouped: bool) -> dict:
     return counts
 
 
+@dataclass
+class Reading:
+    """What one role read at one release: results documents, the progress counts and export buckets."""
+
+    documents: list
+    leaves: dict  # answers per (unit key, group key) leaf block, as the progress counts tell
+    exports: list = field(default_factory=list)  # [{"leaves": [leaf, ...], "rows": n, "values": {question: Counter}}]
+
+
 def attack(documents: list[dict], leaves: dict, questions=None) -> list[Pin]:
     """Every hidden figure of `documents` that whole, non-negative counts pin (beyond the exceptions)."""
-    structure = documents[0]
+    return attack_readings([Reading(documents, leaves)], questions)
+
+
+def attack_readings(readings: list[Reading], questions=None, k: int = 5) -> list[Pin]:
+    """Pins over readings of successive releases: hidden figures of any release, and any release's
+    change in a block that gained 1 to k-1 answers (the answers of those few)."""
+    structure = readings[-1].documents[0]
+    leaves = {leaf for reading in readings for leaf in reading.leaves}
     members = _members(structure, leaves)
     pins = []
     for question in structure["questions"]:
         if questions is None or question["id"] in questions:
-            pins += _attack_question(question["id"], documents, members, leaves)
+            pins += _attack_question(question["id"], readings, members, sorted(leaves), k)
     return pins
 
 
-def _members(document: dict, leaves: dict) -> dict:
+def export_buckets(csv_text: str, labels: dict) -> list[dict]:
+    """The CSV export's rows per (unit, group) label as bucket observations; `labels` maps a label to its leaves."""
+    reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
+    buckets: dict = {}
+    for row in reader:
+        bucket = buckets.setdefault((row["unit"], row["group"]), {"leaves": labels[(row["unit"], row["group"])],
+                                                                 "rows": 0, "values": {}})
+        bucket["rows"] += 1
+        for name, value in row.items():
+            if name not in FIXED:
+                # An empty cell is a question skipped or not asked; "*" is blanked for anonymity (any value).
+                bucket["values"].setdefault(name, Counter())[_CSV_VALUE.get(value, value)] += 1
+    return list(buckets.values())
+
+
+def flow_results_buckets(archive: bytes, labels: dict) -> list[dict]:
+    """The Flow Results package's responses per (unit, group) label; a question left out is unknown."""
+    with zipfile.ZipFile(io.BytesIO(archive)) as package:
+        data = json.loads(package.read("responses.json"))
+    contacts: dict = {}
+    for _stamp, _row, contact, _session, question_id, response, metadata in data:
+        entry = contacts.setdefault(contact, ((metadata["unit"], metadata["group"]), {}))
+        entry[1][question_id] = response
+    buckets: dict = {}
+    for label, answers in contacts.values():
+        bucket = buckets.setdefault(label, {"leaves": labels[label], "rows": 0, "values": {}})
+        bucket["rows"] += 1
+        for question_id, response in answers.items():
+            bucket["values"].setdefault(question_id, Counter())[str(response)] += 1
+    return list(buckets.values())
+
+
+FIXED = {"row_id", "campaign_id", "unit", "group", "language", "complete"}
+_CSV_VALUE = {"": EMPTY, "*": BLANKED}
+
+
+def export_labels(session, campaign, k: int, grouped: bool) -> dict:
+    """Per (unit, group) label of the exports: the leaf blocks behind it, replaying the public coarsening rule
+    on the progress counts and the hidden blocks the results publish."""
+    protected = protect_campaign(session, campaign, k)
+    rows, leaf_of = [], {}
+    for unit_id, group_id, n in response_counts(session, campaign.id):
+        leaf = (f"unit:{unit_id}", f"group:{'none' if group_id is None else group_id}" if grouped else "all")
+        for _ in range(n):
+            row = ExportRow(node=("unit", unit_id), group=("group", group_id), language="", complete=True, answers={})
+            rows.append(row)
+            leaf_of[id(row)] = leaf
+    labels: dict = {}
+    for row in coarsen(rows, protected, k):
+        labels.setdefault((label(protected, row.node), label(protected, row.group)), set()).add(leaf_of[id(row)])
+    return {key: sorted(value) for key, value in labels.items()}
+
+
+def _members(document: dict, leaves) -> dict:
     """Per (unit key, group key) block: the leaf blocks it adds up."""
     parents = {unit["key"]: unit["parent"] for unit in document["units"]}
 
@@ -68,76 +150,130 @@ def _members(document: dict, leaves: dict) -> dict:
 
     columns = ["all"] + [group["key"] for group in document["groups"]]
     return {
-        (node, column): [leaf for leaf in leaves if under(leaf[0], node) and column in ("all", leaf[1])]
+        (node, column): [leaf for leaf in sorted(leaves) if under(leaf[0], node) and column in ("all", leaf[1])]
         for node in parents for column in columns
     }
 
 
-def _attack_question(question_id, documents, members, leaves) -> list[Pin]:
-    cells = [(doc, next(q for q in doc["questions"] if q["id"] == question_id)) for doc in documents]
-    question = cells[0][1]
-    categories = list((question["cells"][0].get("counts") or {}).keys())
-    single = question["type"] in SINGLE_VALUED
-    has_dont_know = any(option["value"] == "dont_know" for option in question["options"])
+def _attack_question(question_id, readings, members, leaf_list, k) -> list[Pin]:
+    structure = next(q for q in readings[-1].documents[0]["questions"] if q["id"] == question_id)
+    categories = list((structure["cells"][0].get("counts") or {}).keys())
+    single = structure["type"] in SINGLE_VALUED
+    has_dont_know = any(option["value"] == "dont_know" for option in structure["options"])
     parts = ([("c", c) for c in categories] if single else ["answered"]) + (["dont_know"] if has_dont_know else [])
     parts += ["skipped", "absent"]
-    leaf_list = sorted(leaves)
-    index = {(leaf, part): i for i, (leaf, part) in enumerate((leaf, part) for leaf in leaf_list for part in parts)}
+    releases = range(len(readings))
+    # One set of variables per release: the answers that release added to each leaf.
+    keys = [(r, leaf, part) for r in releases for leaf in leaf_list for part in parts]
+    index = {key: i for i, key in enumerate(keys)}
     size = len(index)
-    rows, low, high = [], [], []
+    added = [{leaf: reading.leaves.get(leaf, 0) - (readings[r - 1].leaves.get(leaf, 0) if r else 0) for leaf in leaf_list}
+             for r, reading in enumerate(readings)]
+    assert all(n >= 0 for gained in added for n in gained.values()), "progress counts never fall"
+    unique: dict = {}
 
     def add(coefficients: dict, lo, hi):
         row = np.zeros(size)
         for key, coefficient in coefficients.items():
             row[index[key]] += coefficient
-        rows.append(row), low.append(lo), high.append(hi)
+        # Each role's document repeats the figures of the blocks it shares with the others.
+        unique.setdefault((row.tobytes(), lo, hi), row)
 
-    def figure(block, name) -> dict:
-        """The figure `name` of `block` as {variable: coefficient}."""
-        chosen = {"answered": [("c", c) for c in categories] if single else ["answered"],
-                  "n": [p for p in parts if p != "absent"]}.get(name, [name])
-        return {(leaf, part): 1 for leaf in members[block] for part in chosen}
+    def chosen(name) -> list:
+        return {"answered": [("c", c) for c in categories] if single else ["answered"],
+                "n": [p for p in parts if p != "absent"]}.get(name, [name])
 
-    for leaf in leaf_list:
-        add({(leaf, part): 1 for part in parts}, leaves[leaf], leaves[leaf])
+    def figure(block, name, release, since=0) -> dict:
+        """The figure `name` of `block` at `release` (or what releases since..release added) as {variable: 1}."""
+        return {(r, leaf, part): 1 for r in range(since, release + 1) for leaf in members[block] for part in chosen(name)}
+
+    for r in releases:
+        for leaf in leaf_list:
+            add({(r, leaf, part): 1 for part in parts}, added[r][leaf], added[r][leaf])
     hidden, shown = [], {}
-    for _doc, published in cells:
-        for cell in published["cells"]:
-            block = (cell["unit"], cell["group"])
-            if block not in members:
-                continue
-            names = {"n": cell.get("n"), "answered": cell.get("answered"), "skipped": cell.get("skipped")}
-            if has_dont_know:
-                names["dont_know"] = cell.get("dont_know")
-            for category, value in (cell.get("counts") or {}).items():
-                names[("c", category)] = value if single else None
-            for name, value in names.items():
-                if value is None:
-                    hidden.append((block, name))
-                else:
-                    shown[(block, name)] = value
-                    add(figure(block, name), value, value)
-            if cell.get("mean") is not None and question["type"] == "scale":
-                mean = cell["mean"]
-                # sum / answered within the rounding of the published mean.
-                add({(leaf, ("c", c)): int(c) - mean - MEAN_ROUNDING for leaf in members[block] for c in categories}, -np.inf, 0)
-                add({(leaf, ("c", c)): int(c) - mean + MEAN_ROUNDING for leaf in members[block] for c in categories}, 0, np.inf)
-    constraints = LinearConstraint(np.array(rows), low, high)
-    bounds = Bounds(np.zeros(size), np.array([leaves[leaf] for leaf in leaf_list for _part in parts], dtype=float))
+    for r, reading in enumerate(readings):
+        for doc in reading.documents:
+            published = next(q for q in doc["questions"] if q["id"] == question_id)
+            for cell in published["cells"]:
+                block = (cell["unit"], cell["group"])
+                if block not in members:
+                    continue
+                names = {"n": cell.get("n"), "answered": cell.get("answered"), "skipped": cell.get("skipped")}
+                if has_dont_know:
+                    names["dont_know"] = cell.get("dont_know")
+                for category, value in (cell.get("counts") or {}).items():
+                    names[("c", category)] = value if single else None
+                for name, value in names.items():
+                    if value is None:
+                        hidden.append((r, block, name))
+                    else:
+                        shown[(r, block, name)] = value
+                        add(figure(block, name, r), value, value)
+                if cell.get("mean") is not None and structure["type"] == "scale":
+                    mean = cell["mean"]
+                    # sum / answered within the rounding of the published mean.
+                    terms = [(i, leaf, ("c", c)) for i in range(r + 1) for leaf in members[block] for c in categories]
+                    add({key: int(key[2][1]) - mean - MEAN_ROUNDING for key in terms}, -np.inf, 0)
+                    add({key: int(key[2][1]) - mean + MEAN_ROUNDING for key in terms}, 0, np.inf)
+        for bucket in reading.exports:
+            counted = (bucket["values"].get(question_id) or Counter()) if single else Counter()
+            classes = {}
+            for value, count in counted.items():
+                part = ("c", value) if value in categories else value
+                if part in parts:
+                    classes[(part,)] = count
+                elif value == EMPTY:
+                    classes[("skipped", "absent")] = count
+            # A row whose value is blanked or left out could hold any part.
+            unknown = bucket["rows"] - sum(classes.values())
+            for group_of_parts, count in classes.items():
+                add({(i, leaf, part): 1 for i in range(r + 1) for leaf in bucket["leaves"] for part in group_of_parts},
+                    count, count + unknown)
+    constraints = LinearConstraint(np.array(list(unique.values())), [key[1] for key in unique], [key[2] for key in unique])
+    bounds = Bounds(np.zeros(size), np.array([added[r][leaf] for r, leaf, _part in keys], dtype=float))
     integrality = np.ones(size)
+    objectives = {}
+    for r, block, name in sorted(set(hidden), key=repr):
+        objectives[(r, block, name)] = _vector(figure(block, name, r), index, size)
+    for r in releases[1:]:
+        for block, inside in members.items():
+            if 0 < sum(added[r][leaf] for leaf in inside) < k:
+                # A few answers that one release added: comparing it with the one before must not isolate them.
+                for name in ["n", "answered", "skipped"] + (["dont_know"] if has_dont_know else []) + \
+                        ([("c", c) for c in categories] if single else []):
+                    objectives[(r, block, ("added", name))] = _vector(figure(block, name, r, since=r), index, size)
+    seen = {target: set() for target in objectives}
+
+    def solve(objective):
+        result = milp(objective, constraints=constraints, bounds=bounds, integrality=integrality)
+        assert result.success, (question_id, result.message)
+        # Every solution is a world consistent with all that was read: each figure's value in it is possible.
+        for target, other in objectives.items():
+            seen[target].add(round(float(other @ result.x)))
+
     pins = []
-    for block, name in sorted(set(hidden), key=repr):
-        objective = np.zeros(size)
-        for key, coefficient in figure(block, name).items():
-            objective[index[key]] = coefficient
-        least = milp(objective, constraints=constraints, bounds=bounds, integrality=integrality)
-        most = milp(-objective, constraints=constraints, bounds=bounds, integrality=integrality)
-        assert least.success and most.success, (question_id, block, name, least.message)
-        lo, hi = round(least.fun), round(-most.fun)
-        if lo != hi or lo == 0 or _unanimous_container(block, name, shown, members):
+    for target, objective in objectives.items():
+        # A figure that took two values in the worlds found so far is not pinned; else push it both ways.
+        if len(seen[target]) < 2:
+            solve(-objective)
+        if len(seen[target]) < 2:
+            solve(objective)
+        if len(seen[target]) > 1:
             continue
-        pins.append(Pin(question_id, block[0], block[1], str(name), lo))
+        r, block, name = target
+        value = next(iter(seen[target]))
+        if value == 0 or (not isinstance(name, tuple) or name[0] != "added") and \
+                _unanimous_container(block, name, {key[1:]: v for key, v in shown.items() if key[0] == r}, members):
+            continue
+        pins.append(Pin(question_id, block[0], block[1], str(name), value, r))
     return pins
+
+
+def _vector(coefficients: dict, index: dict, size: int):
+    vector = np.zeros(size)
+    for key, coefficient in coefficients.items():
+        vector[index[key]] = coefficient
+    return vector
 
 
 def _unanimous_container(block, name, shown: dict, members: dict) -> bool:
