@@ -38,6 +38,8 @@ def environment(config) -> dict:
         "TELEGRAM_API_BASE_URL": config.telegram_api_base_url,
         "SVAR_TWILIO_TIMEOUT": str(config.twilio_timeout),
         "SVAR_SENDING_GRACE": str(config.sending_grace),
+        "SVAR_UNSURE_GRACE": str(config.unsure_grace),
+        "SVAR_UNSURE_LOOKUPS": str(config.unsure_lookups),
         "SVAR_PENDING_GRACE": str(config.pending_grace),
         "SVAR_SMS_RATE": str(config.sms_rate) if config.sms_rate else None,
         "SVAR_SMS_BACKLOG": str(config.sms_backlog),
