@@ -39,6 +39,7 @@ def environment(config) -> dict:
         "SVAR_TWILIO_TIMEOUT": str(config.twilio_timeout),
         "SVAR_SENDING_GRACE": str(config.sending_grace),
         "SVAR_UNSURE_GRACE": str(config.unsure_grace),
+        "SVAR_SWEEP_INTERVAL": str(config.sweep_interval),
         "SVAR_UNSURE_LOOKUPS": str(config.unsure_lookups),
         "SVAR_PENDING_GRACE": str(config.pending_grace),
         "SVAR_SMS_RATE": str(config.sms_rate) if config.sms_rate else None,
