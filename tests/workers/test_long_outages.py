@@ -245,5 +245,7 @@ def test_web_worker_and_clock_go_on_after_the_database_refuses_them_for_30_secon
     log = (tmp_path / "stack.log").read_text()
     print(f"database closed 30 s: all sent {recovery:.1f} s after it reopened; restarts: "
           f"{ {name: log.count(f'keep: {name} exited') for name in ('gunicorn', 'rq worker', 'rq cron')} }")
+    # The worker held Twilio's answer through the outage and recorded it once the database was back.
+    assert "sent, record failed (OperationalError); trying again" in log and "left unsure" not in log
     counts = received(twilio_api, before + in_flight + after)
     assert counts == Counter({phone: 1 for phone in before + in_flight + after}), counts
