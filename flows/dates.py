@@ -1,11 +1,13 @@
 """Dates and numbers written the way each language writes them, from Babel's CLDR data."""
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 
 from babel import Locale
 from babel import UnknownLocaleError
 from babel.dates import format_date
 from babel.dates import format_skeleton
+from babel.dates import format_timedelta
 from babel.numbers import format_decimal
 
 FALLBACK = "en"
@@ -36,6 +38,20 @@ def date_text(day: date | datetime, language: str) -> str:
 def number_text(value: int | float, language: str) -> str:
     """A number with the language's separators: nb "1 234,5", en "1,234.5"."""
     return _plain_spaces(format_decimal(value, locale=locale_of(language)))
+
+
+# The units a waiting time is told in, largest first, in seconds.
+_UNITS = (("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def duration_text(delta: timedelta, language: str) -> str:
+    """A waiting time in words, exact: nb "1 time", en "90 minutes" (not Babel's rounded "2 hours")."""
+    seconds = max(1, int(delta.total_seconds()))
+    unit, size = next((unit, size) for unit, size in _UNITS if seconds % size == 0)
+    # Babel picks the largest unit whose count reaches the threshold: with the count itself as the
+    # threshold, that is the unit chosen here, so 5400 s reads "90 minutes".
+    text = format_timedelta(timedelta(seconds=seconds), threshold=seconds / size, format="long", locale=locale_of(language))
+    return _plain_spaces(text)
 
 
 def _plain_spaces(text: str) -> str:

@@ -1,13 +1,16 @@
 """Replies to messages that belong to no conversation yet; the caller picks the language."""
+from datetime import timedelta
+
 from flows.codes import normalise_code
+from flows.dates import duration_text
 from flows.i18n import N_
 from flows.i18n import messages
 from flows.model import Outbound
 from flows.render import for_phone
 
 
-def _reply(language: str, message: str) -> Outbound:
-    return Outbound(for_phone(messages(language).gettext(message), language))
+def _reply(language: str, message: str, **params) -> Outbound:
+    return Outbound(for_phone(messages(language).gettext(message, **params), language))
 
 
 def looks_like_code(text: str) -> str | None:
@@ -25,9 +28,9 @@ def code_not_found(language: str) -> Outbound:
     return _reply(language, N_("We could not find that code. Please check it and send it again."))
 
 
-def too_many_code_attempts(language: str) -> Outbound:
-    """The sender typed too many wrong codes; no more are checked for a while."""
-    return _reply(language, N_("Too many wrong codes. Please wait an hour and try again."))
+def too_many_code_attempts(language: str, wait: timedelta) -> Outbound:
+    """The sender typed too many wrong codes; none are checked for `wait`, told in their language."""
+    return _reply(language, N_("Too many wrong codes. Please wait %(wait)s and try again."), wait=duration_text(wait, language))
 
 
 def campaign_not_open(language: str) -> Outbound:

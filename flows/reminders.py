@@ -17,13 +17,53 @@ LAST_CHANCE = "last_chance"
 NUDGE = "nudge"
 
 
-def reminder_text(kind: str, language: str, *, organisation: str, title: str, deadline: date | None) -> str:
-    """A reminder to someone who has not started: `kind` is reminder or last_chance."""
+def reminder_text(kind: str, language: str, *, organisation: str, title: str, deadline: date | None, code: str | None) -> str:
+    """A reminder to someone who has not started: `kind` is reminder or last_chance; it repeats their `code` if given."""
     # As sent: direction marks for Arabic and Persian, plain typography for GSM-7 languages.
-    return for_phone(_reminder_text(kind, language, organisation=organisation, title=title, deadline=deadline), language)
+    if code is None:
+        text = _without_code(kind, language, organisation=organisation, title=title, deadline=deadline)
+    else:
+        text = _with_code(kind, language, organisation=organisation, title=title, deadline=deadline, code=code)
+    return for_phone(text, language)
 
 
-def _reminder_text(kind: str, language: str, *, organisation: str, title: str, deadline: date | None) -> str:
+def _with_code(kind: str, language: str, *, organisation: str, title: str, deadline: date | None, code: str) -> str:
+    m = messages(language)
+    when = deadline_text(deadline, language) if deadline is not None else None
+    # The code as well as "reply": a respondent who answers from another phone, or
+    # in an interview, can still start with it.
+    if kind == LAST_CHANCE and when:
+        return m.gettext(
+            "Last chance: the survey %(title)s from %(organisation)s closes on %(deadline)s. "
+            "Reply to this message to start, or send the code %(code)s. "
+            "Your answers are anonymous. Reply STOP to opt out.",
+            title=title,
+            organisation=organisation,
+            deadline=when,
+            code=code,
+        )
+    if when:
+        return m.gettext(
+            "Reminder: %(organisation)s would like your answers to the survey %(title)s by %(deadline)s. "
+            "Reply to this message to start, or send the code %(code)s. "
+            "Your answers are anonymous. Reply STOP to opt out.",
+            organisation=organisation,
+            title=title,
+            deadline=when,
+            code=code,
+        )
+    return m.gettext(
+        "Reminder: %(organisation)s would like your answers to the survey %(title)s. "
+        "Reply to this message to start, or send the code %(code)s. "
+        "Your answers are anonymous. Reply STOP to opt out.",
+        organisation=organisation,
+        title=title,
+        code=code,
+    )
+
+
+def _without_code(kind: str, language: str, *, organisation: str, title: str, deadline: date | None) -> str:
+    # For invitations whose code was not kept (issued before codes were kept encrypted).
     m = messages(language)
     when = deadline_text(deadline, language) if deadline is not None else None
     if kind == LAST_CHANCE and when:

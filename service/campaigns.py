@@ -3,13 +3,15 @@
 Plain functions on a session and a runtime; the JSON API and the admin view
 call them inside their transaction, and queued work runs after its commit.
 
-Codes and SMS invitations: a code is only ever stored as its keyed hash
-(A7), yet the invitation SMS must carry it in plain text. An invitation
-added before launch gets a random placeholder instead (code_hash is NOT NULL
+Codes and SMS invitations: a code is never in clear in the database (A7),
+yet the invitation SMS and the reminders must carry it. An invitation added
+before launch gets a random placeholder hash instead (code_hash is NOT NULL
 and unique; see respondents.placeholder_code_hashes); when the campaign opens
-every invitation with a phone draws a fresh code, its hash replaces the
-placeholder, and the plain code goes only into the outbox body. Paper codes
-are different: they are returned once to the caller for printing and never
+every invitation with a phone draws a fresh code: its keyed hash replaces the
+placeholder, its encryption goes to code_enc, and the outbox bodies hold a
+slot that the send job fills in memory (service/code_slots.py). code_enc is
+erased at completion, opt-out and close. Paper codes are different: they are
+returned once to the caller for printing, never stored encrypted and never
 redrawn.
 
 Statuses: draft -> (launch) -> scheduled when the opening time is still

@@ -1,4 +1,4 @@
-"""Closing a campaign (A5): addresses erased, unfinished answers settled, the pool released (A3)."""
+"""Closing a campaign (A5, A7): addresses and codes erased, unfinished answers settled, the pool released (A3)."""
 import logging
 from datetime import datetime
 
@@ -16,6 +16,7 @@ from .models import Campaign
 from .models import Conversation
 from .models import Invitation
 from .models import OutboxMessage
+from .outbox_renumber import renumber_kept_rows
 from .queue import after_commit
 from .releases import RELEASE_JOB
 from .releases import pool_answers
@@ -43,9 +44,9 @@ def close(session, campaign: Campaign, now: datetime, runtime=None):
     session.refresh(campaign)
     kept = _settle_conversations(session, runtime, campaign)
     invitations = select(Invitation.id).where(Invitation.campaign_id == campaign.id)
-    session.execute(update(Invitation).where(Invitation.campaign_id == campaign.id).values(address_enc=None))
-    # Nothing may go out after close: unsent messages fail, and every body
-    # and address goes (an invitation body holds a plain code).
+    # The codes go with the numbers: no message will carry one again (A7).
+    session.execute(update(Invitation).where(Invitation.campaign_id == campaign.id).values(address_enc=None, code_enc=None))
+    # Nothing may go out after close: unsent messages fail, and every body and address goes.
     of_campaign = or_(OutboxMessage.campaign_id == campaign.id, OutboxMessage.invitation_id.in_(invitations))
     session.execute(
         update(OutboxMessage)
@@ -70,6 +71,7 @@ def _forget_dispatch_traces(session, campaign: Campaign, invitations):
                OutboxMessage.kind.not_in(DISPATCH_KINDS))
         .execution_options(synchronize_session=False)
     )
+    renumber_kept_rows(session, campaign.id)
     after_commit(session, "workers.schedule.checkpoint_database")
 
 

@@ -20,6 +20,7 @@ The risk of failing open is small: a guess hits one of N live codes with
 probability N / 2**40, and each guess costs the guesser a message.
 """
 import logging
+from datetime import timedelta
 
 from redis.exceptions import RedisError
 
@@ -78,6 +79,11 @@ def _counters(runtime, address_hash: str, campaign_ids, overall: bool) -> tuple[
         keys.append(GLOBAL_KEY)
         limits.append(config.code_attempts_global)
     return keys, limits
+
+
+def window(runtime) -> timedelta:
+    """How long a counter lasts from its first try: what a refused sender must wait at most."""
+    return timedelta(seconds=runtime.config.code_attempt_window)
 
 
 def take_try(runtime, address_hash: str, campaign_ids=(), overall: bool = True) -> int | None:

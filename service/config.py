@@ -1,6 +1,7 @@
 """One Config, read from the environment, with defaults for development."""
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +97,10 @@ class Config:
     # Reverse proxies in front of gunicorn that set X-Forwarded-For/-Proto/-Host; 0 ignores those headers,
     # so a client cannot forge its address to escape the login and token limits.
     trusted_proxies: int = field(default_factory=lambda: _int("SVAR_TRUSTED_PROXIES", 0))
+    # Minutes an admin screen may be left alone before its session ends (the progress page's refresh does not count).
+    session_idle_minutes: int = field(default_factory=lambda: _int("SVAR_SESSION_IDLE_MINUTES", 30))
+    # Hours a login lasts at most, however busy: an admin's working day.
+    session_lifetime_hours: int = field(default_factory=lambda: _int("SVAR_SESSION_LIFETIME_HOURS", 8))
     testing: bool = False
 
     @property
@@ -108,6 +113,14 @@ class Config:
         if self.sms_rate:
             return self.sms_rate
         return 30.0 if self.twilio_messaging_service_sid else 10.0
+
+    @property
+    def session_idle(self) -> timedelta:
+        return timedelta(minutes=self.session_idle_minutes)
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        return timedelta(hours=self.session_lifetime_hours)
 
     @property
     def is_sqlite(self):

@@ -23,18 +23,23 @@ UNCONFIRMED = ("pending", "sending")
 
 
 def record_status(
-    session, provider_id: str, status: str, error_code: str | None, now: datetime, reference: str | None = None
+    session, provider_id: str, status: str, error_code: str | None, now: datetime, reference: str | None = None,
+    recipient_hash: str | None = None,
 ) -> str | None:
-    """Apply one status report; returns the outbox status it set, or None if it changed nothing."""
+    """Apply one status report; returns the outbox status it set, or None if it changed nothing.
+
+    `recipient_hash` is the keyed hash of the report's To, for an opt-out
+    whose row is gone: a conversation's replies are deleted once it ends (A1).
+    """
     row = session.scalar(select(OutboxMessage).where(OutboxMessage.provider_id == provider_id).with_for_update())
     if row is None and reference:
         row = _adopt(session, provider_id, reference, now)
+    if error_code == UNSUBSCRIBED and (row is None or not _opt_out(session, row)):
+        _opt_out_recipient(session, recipient_hash)
     if row is None:
         # Not ours, or already purged: acknowledge so the provider stops asking.
         return None
     status = (status or "").lower()
-    if error_code == UNSUBSCRIBED:
-        _opt_out(session, row)
     if row.status in FINAL:
         return None
     if status in FAILED:
@@ -100,14 +105,29 @@ def _invitation_of(session, row) -> Invitation | None:
     return session.get(Invitation, row.invitation_id)
 
 
-def _opt_out(session, row):
-    """The recipient blocked us at the carrier: stop every open invitation to them."""
-    if row.invitation_id is None:
-        # The address itself is erased after sending; only an invitation keeps its hash.
-        log.warning("opt-out reported for outbox %s without an invitation; not recorded", row.id)
-        return
-    invitation = session.get(Invitation, row.invitation_id)
+def _opt_out(session, row) -> bool:
+    """The recipient blocked us at the carrier: stop every open invitation to them; False if the row names nobody."""
+    # The address itself is erased after sending; only an invitation keeps its hash.
+    invitation = session.get(Invitation, row.invitation_id) if row.invitation_id is not None else None
     if invitation is None or not invitation.address_hash:
-        return
+        return False
     campaign = session.get(Campaign, invitation.campaign_id)
     optouts.opt_out(session, campaign.organisation_id, invitation.address_hash)
+    return True
+
+
+def _opt_out_recipient(session, recipient_hash: str | None):
+    """The blocked recipient by the hash of their number, in every organisation that invited it.
+
+    Error 21610 means the carrier blocks everything from our sending number
+    to them, so whichever organisation sent this message, none reaches them
+    any more; marking all of them spares the sends that would fail.
+    """
+    organisations = session.scalars(
+        select(Campaign.organisation_id).join(Invitation, Invitation.campaign_id == Campaign.id)
+        .where(Invitation.address_hash == recipient_hash).distinct()
+    ).all() if recipient_hash else []
+    if not organisations:
+        log.warning("opt-out reported for a message we no longer hold, to an address no invitation has; not recorded")
+    for organisation_id in organisations:
+        optouts.opt_out(session, organisation_id, recipient_hash)

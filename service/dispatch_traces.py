@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from .models import Conversation
 from .models import OutboxMessage
+from .models import ReminderSend
 
 log = logging.getLogger(__name__)
 
@@ -16,10 +17,12 @@ log = logging.getLogger(__name__)
 SETTLED = ("sent", "delivered", "failed", "undelivered")
 # Invitations and reminders stay for progress (delivered, failed by reason); every other row spoke inside a conversation.
 DISPATCH_KINDS = ("invitation", "reminder")
+# The stalled-conversation nudge's reminder number: it goes only to someone who started, so it says they did.
+NUDGE_NUMBER = 0
 
 
-def completion_day(now: datetime) -> datetime:
-    """The day of a completion, no finer (A1): the hour would single out a respondent among the answers."""
+def day_of(now: datetime) -> datetime:
+    """The day of a start or a completion, no finer (A1): the hour would single out a respondent among the answers."""
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -31,15 +34,18 @@ def forget_conversation_rows(session, invitation_ids=None) -> int:
     Rows still pending are kept until they settle: the last replies of a
     completing step must still be sent, and the sweeper takes them afterwards.
     A reminder sent inside a conversation repeats a question: it loses its
-    question id and options here, and stays for progress.
+    question id and options here, and stays for progress. The nudge does
+    not: its record and its row go, once it settled.
     """
     ended = ~exists().where(Conversation.invitation_id == OutboxMessage.invitation_id)
     of_ended = or_(OutboxMessage.invitation_id.is_(None), ended)
     settled = OutboxMessage.status.in_(SETTLED)
     narrowed = [] if invitation_ids is None else [OutboxMessage.invitation_id.in_(invitation_ids)]
+    nudges = _forget_nudges(session, invitation_ids)
+    conversation_row = or_(OutboxMessage.kind.not_in(DISPATCH_KINDS), OutboxMessage.id.in_(nudges))
     deleted = session.execute(
         delete(OutboxMessage)
-        .where(settled, of_ended, OutboxMessage.kind.not_in(DISPATCH_KINDS), *narrowed)
+        .where(settled, of_ended, conversation_row, *narrowed)
         .execution_options(synchronize_session=False)
     ).rowcount
     session.execute(
@@ -49,6 +55,19 @@ def forget_conversation_rows(session, invitation_ids=None) -> int:
         .execution_options(synchronize_session=False)
     )
     return deleted
+
+
+def _forget_nudges(session, invitation_ids) -> list[int]:
+    """Delete the nudge records of ended conversations whose nudge settled (or never had a row); their outbox ids."""
+    ended = ~exists().where(Conversation.invitation_id == ReminderSend.invitation_id)
+    unsettled = exists().where(OutboxMessage.id == ReminderSend.outbox_id, OutboxMessage.status.not_in(SETTLED))
+    narrowed = [] if invitation_ids is None else [ReminderSend.invitation_id.in_(invitation_ids)]
+    where = (ReminderSend.number == NUDGE_NUMBER, ended, ~unsettled, *narrowed)
+    # One statement: it runs in every completing step.
+    deleted = session.execute(
+        delete(ReminderSend).where(*where).returning(ReminderSend.outbox_id).execution_options(synchronize_session=False)
+    )
+    return [outbox_id for outbox_id in deleted.scalars() if outbox_id]
 
 
 def checkpoint(engine) -> bool:

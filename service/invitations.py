@@ -14,12 +14,15 @@ from .bulk_sql import new_ids
 from .bulk_sql import paused_gc
 from .bulk_sql import roomy_cache
 from .bulk_sql import processed
+from .code_slots import CODE_SLOT
+from .code_slots import LINK_SLOT
 from .codes import display
 from .codes import new_codes
 from .models import Campaign
 from .models import Invitation
 from .models import OutboxMessage
 from .surveys import survey_of
+from .telegram_links import start_link
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +66,7 @@ def survey_title(survey, *languages: str) -> str:
 
 
 def invitation_text(organisation: str, title: str, code: str, language: str) -> str:
-    """The SMS that invites one respondent; it carries their plain code."""
+    """The SMS that invites one respondent, with their code (or its slot, as stored)."""
     m = messages(language)
     # Kept short and GSM-7 (no curly quotes, no dashes) so it fits two SMS parts;
     # for_phone keeps a Latin name or code the right way round in Arabic and Persian.
@@ -99,12 +102,14 @@ def send_invitations(session, runtime, campaign: Campaign, invitations: list, no
     """Mark `invitations` invited; for those with a phone draw a fresh code and write an SMS outbox row.
 
     `invitations` are rows (or objects) with SEND_COLUMNS. Returns the outbox
-    ids, queued for sending after commit. The plain code exists only in the
-    outbox body, which the send worker erases once the provider has accepted
-    the message. A bot cannot write first to a phone number, so respondents
-    who prefer Telegram get an SMS with a deep link. Built for 100,000 at a
-    time: a few statements per 10,000 invitations, no ORM objects, and on
-    PostgreSQL the outbox rows stream in by COPY while they are written.
+    ids, queued for sending after commit. The code is never in clear in the
+    database (A7): the invitation keeps its hash, for lookups, and its
+    encryption, for the send and the reminders; the outbox body holds a slot
+    the send job fills (service/code_slots.py). A bot cannot write first to a
+    phone number, so respondents who prefer Telegram get an SMS with a deep
+    link. Built for 100,000 at a time: a few statements per 10,000
+    invitations, no ORM objects, and on PostgreSQL the outbox rows stream in
+    by COPY while they are written.
     """
     with paused_gc(), roomy_cache(session.connection()):
         return _send(session, runtime, campaign, invitations, now)
@@ -118,16 +123,17 @@ def _send(session, runtime, campaign: Campaign, invitations: list, now: datetime
     # Quiet hours hold the invitations too, and each one learns when its first reminder is due.
     first_due, not_before = first_reminder(session, campaign, now)
     pairs = fresh_codes(session, runtime.vault, len(by_phone))
+    sealed = runtime.vault.encrypt_codes((invitation.id, code) for invitation, (code, _digest) in zip(by_phone, pairs))
     connection = session.connection()
-    _mark_invited(connection, by_phone, [digest for _code, digest in pairs], invitations, now, first_due)
+    _mark_invited(connection, by_phone, [digest for _code, digest in pairs], sealed, invitations, now, first_due)
     _expire(session, {invitation.id for invitation in invitations})
     ids = new_ids(connection, OutboxMessage.__table__, len(by_phone))
     if ids:
         texts = InvitationTexts(runtime, campaign)
         # The ids are known before the rows exist: nothing to read back after the insert.
         rows = (
-            (outbox_id, invitation.address_enc, texts.body(invitation, code), invitation.id)
-            for outbox_id, invitation, (code, _digest) in zip(ids, by_phone, pairs)
+            (outbox_id, invitation.address_enc, texts.body(invitation), invitation.id)
+            for outbox_id, invitation in zip(ids, by_phone)
         )
         insert_rows(
             connection, OutboxMessage.__table__, ["id", "address_enc", "body", "invitation_id"], rows,
@@ -141,26 +147,31 @@ def _send(session, runtime, campaign: Campaign, invitations: list, now: datetime
     return ids
 
 
-def _mark_invited(connection, by_phone: list, digests: list[str], invitations: list, now: datetime, first_due):
-    """Invitations with a phone get their code's hash, status invited and their first reminder; the others status invited."""
+def _mark_invited(connection, by_phone: list, digests: list[str], sealed: list[str], invitations: list, now: datetime, first_due):
+    """Invitations with a phone get their code's hash and encryption, status invited and their first reminder; the others status invited."""
     table = Invitation.__table__
     times = processed(connection, table, {"invited_at": now, "next_reminder_at": first_due})
     if by_phone and is_postgresql(connection):
         # One statement for all: each row of an executemany UPDATE costs the server an
         # executor run, and a batch of thousands may be planned as a pass over the table.
         connection.exec_driver_sql(
-            "UPDATE invitations SET code_hash = given.code_hash, status = 'invited', invited_at = %(invited_at)s,"
-            " next_reminder_at = %(next_reminder_at)s"
-            " FROM unnest(string_to_array(%(ids)s, ',')::integer[], string_to_array(%(digests)s, ',')) AS given (id, code_hash)"
+            "UPDATE invitations SET code_hash = given.code_hash, code_enc = given.code_enc, status = 'invited',"
+            " invited_at = %(invited_at)s, next_reminder_at = %(next_reminder_at)s"
+            " FROM unnest(string_to_array(%(ids)s, ',')::integer[], string_to_array(%(digests)s, ','),"
+            " string_to_array(%(sealed)s, ',')) AS given (id, code_hash, code_enc)"
             " WHERE invitations.id = given.id",
             # Joined texts, not lists: psycopg sends a list of 10,000 values at ~5 us each.
-            {**times, "ids": ",".join(str(invitation.id) for invitation in by_phone), "digests": ",".join(digests)},
+            # (Hex digests and urlsafe base64 hold no comma.)
+            {**times, "ids": ",".join(str(invitation.id) for invitation in by_phone), "digests": ",".join(digests),
+             "sealed": ",".join(sealed)},
         )
     elif by_phone:
-        rows = [(digest, times["invited_at"], times["next_reminder_at"], invitation.id) for invitation, digest in zip(by_phone, digests)]
+        rows = [(digest, code_enc, times["invited_at"], times["next_reminder_at"], invitation.id)
+                for invitation, digest, code_enc in zip(by_phone, digests, sealed)]
         for start in range(0, len(rows), BATCH):
             connection.exec_driver_sql(
-                "UPDATE invitations SET code_hash = ?, status = 'invited', invited_at = ?, next_reminder_at = ? WHERE id = ?",
+                "UPDATE invitations SET code_hash = ?, code_enc = ?, status = 'invited', invited_at = ?, next_reminder_at = ?"
+                " WHERE id = ?",
                 rows[start : start + BATCH],
             )
     phoned = {invitation.id for invitation in by_phone}
@@ -169,35 +180,28 @@ def _mark_invited(connection, by_phone: list, digests: list[str], invitations: l
 
 
 class InvitationTexts:
-    """The invitation SMS of one campaign, rendered once per language; each respondent's code set in."""
+    """The invitation SMS of one campaign as stored: rendered once per channel and language, a slot for the code."""
 
     def __init__(self, runtime, campaign: Campaign):
         self.config = runtime.config
         self.campaign = campaign
         self.organisation = campaign.organisation.name
         self.survey = survey_of(campaign.survey_version)
-        self._around: dict[str, tuple[str, str]] = {}
+        self._texts: dict[tuple[str, str], str] = {}
 
-    def body(self, invitation, code: str) -> str:
-        language = invitation.language
-        if invitation.channel != "telegram":
-            around = self._around.get(language)
-            if around is not None:
-                # The SMS of an SMS respondent: the text around the code is known for this language.
-                return around[0] + code + around[1]
+    def body(self, invitation) -> str:
+        key = (invitation.channel, invitation.language)
+        if key not in self._texts:
+            self._texts[key] = self._text(*key)
+        return self._texts[key]
+
+    def _text(self, channel: str, language: str) -> str:
         title = survey_title(self.survey, language, self.campaign.default_language)
-        if invitation.channel == "telegram":
-            from .telegram_links import deep_link
-
-            link = deep_link(self.config, code)
+        if channel == "telegram":
+            link = start_link(self.config, LINK_SLOT)
             if link:
-                return telegram_invitation_text(self.organisation, title, code, link, language)
-        text = invitation_text(self.organisation, title, code, language)
-        # Every code is one run of the same letters and digits, so the text around it
-        # (translation, typography, direction marks) is the same for every code.
-        if text.count(code) == 1:
-            self._around[language] = tuple(text.split(code))
-        return text
+                return telegram_invitation_text(self.organisation, title, CODE_SLOT, link, language)
+        return invitation_text(self.organisation, title, CODE_SLOT, language)
 
 
 def _expire(session, ids: set[int]):

@@ -2,7 +2,7 @@
 
 Because the row decides, logout, a password change, deactivation and "log out
 everywhere" end every copy of a cookie at once, and the idle and absolute
-limits hold whatever the cookie says about itself.
+limits (from Config) hold whatever the cookie says about itself.
 """
 import hashlib
 import secrets
@@ -15,11 +15,8 @@ from sqlalchemy import update
 from .models import LoginSession
 from .models import utcnow
 
-# An admin's working day; after that, log in again whatever happens.
-LIFETIME = timedelta(hours=8)
-# A screen left alone this long is logged out (the progress page's refresh does not count).
-IDLE_TIMEOUT = timedelta(minutes=30)
-# Writing last_seen_at on every page would cost a commit per page; a minute is fine grain for a 30-minute limit.
+# The idle and absolute limits come from Config (SVAR_SESSION_IDLE_MINUTES, SVAR_SESSION_LIFETIME_HOURS).
+# Writing last_seen_at on every page would cost a commit per page; a minute is fine grain for a limit in minutes.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
@@ -37,13 +34,13 @@ def start(session, user_id: int, now: datetime | None = None) -> str:
     return key
 
 
-def live(session, key: str, now: datetime | None = None, touch: bool = True) -> tuple[LoginSession | None, bool]:
-    """(the live session of `key` or None, whether it has just expired); an expired one is ended."""
+def live(session, key: str, config, now: datetime | None = None, touch: bool = True) -> tuple[LoginSession | None, bool]:
+    """(the live session of `key` or None, whether it has just expired under `config`'s limits); an expired one is ended."""
     row = session.scalar(select(LoginSession).where(LoginSession.key_hash == _digest(key)))
     if row is None or row.ended_at is not None:
         return None, False
     now = now or utcnow()
-    if now - row.created_at > LIFETIME or now - row.last_seen_at > IDLE_TIMEOUT:
+    if _expired(row, config, now):
         row.ended_at = now
         return None, True
     if touch and now - row.last_seen_at >= TOUCH_INTERVAL:
@@ -68,10 +65,14 @@ def end_all(session, user_id: int, now: datetime | None = None) -> int:
     return result.rowcount
 
 
-def count_live(session, user_id: int, now: datetime | None = None) -> int:
-    """Sessions of the user not ended and not past either limit."""
+def count_live(session, user_id: int, config, now: datetime | None = None) -> int:
+    """Sessions of the user not ended and not past either of `config`'s limits."""
     now = now or utcnow()
     rows = session.scalars(
         select(LoginSession).where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
     ).all()
-    return sum(1 for row in rows if now - row.created_at <= LIFETIME and now - row.last_seen_at <= IDLE_TIMEOUT)
+    return sum(1 for row in rows if not _expired(row, config, now))
+
+
+def _expired(row: LoginSession, config, now: datetime) -> bool:
+    return now - row.created_at > config.session_lifetime or now - row.last_seen_at > config.session_idle

@@ -12,6 +12,7 @@ from datetime import date
 from datetime import datetime
 from datetime import timezone
 
+from sqlalchemy import DDL
 from sqlalchemy import JSON
 from sqlalchemy import Boolean
 from sqlalchemy import Date
@@ -22,6 +23,8 @@ from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import event
+from sqlalchemy import text
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -194,6 +197,8 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the dispatch tables were rewritten after close, so the deleted rows left the files (service/page_scrub.py).
+    pages_scrubbed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     survey_version: Mapped[SurveyVersion] = relationship()
     organisation: Mapped[Organisation] = relationship()
     units: Mapped[list[Unit]] = relationship(secondary="campaign_units")
@@ -226,6 +231,9 @@ class Invitation(Base):
     channel: Mapped[str] = mapped_column(String(16))  # sms | telegram | paper
     language: Mapped[str] = mapped_column(String(16))
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The code encrypted (Vault.encrypt_codes) for the messages that carry it, set in only at send
+    # time (service/code_slots.py); erased at completion, opt-out and close. Paper codes have none.
+    code_enc: Mapped[str | None] = mapped_column(Text)
     address_enc: Mapped[str | None] = mapped_column(Text)
     address_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     # created -> invited -> delivered -> started -> completed; or opted_out / failed
@@ -337,7 +345,11 @@ class ReminderSend(Base):
     kind: Mapped[str] = mapped_column(String(16))  # reminder | last_chance | nudge
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    __table_args__ = (UniqueConstraint("invitation_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("invitation_id", "number"),
+        # The nudges alone, for the sweeper that forgets them once their conversation ended (service/dispatch_traces.py).
+        Index("ix_reminder_sends_nudges", "invitation_id", postgresql_where=text("number = 0"), sqlite_where=text("number = 0")),
+    )
 
 
 class OptOut(Base):
@@ -426,3 +438,25 @@ class ReleaseRequest(Base):
     __tablename__ = "release_requests"
     campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     requested_on: Mapped[date] = mapped_column(Date)
+
+
+# --- what ANALYZE may not sample ----------------------------------------------
+
+# PostgreSQL's ANALYZE copies sample values of each column into pg_statistic,
+# where erasing or deleting the row does not reach them (A4, A5): columns that
+# hold ciphertexts or message bodies get no statistics. Nothing plans on them.
+UNSAMPLED = {
+    "invitations": ("address_enc", "code_enc"),
+    "conversations": ("address_enc", "state_enc"),
+    "outbox": ("address_enc", "body"),
+    "answer_pool": ("answers_enc",),
+}
+
+
+def unsampled_ddl(table: str) -> str:
+    """ALTER TABLE that switches off statistics for `table`'s secret columns (also used by migration 0006c)."""
+    return f"ALTER TABLE {table} " + ", ".join(f"ALTER COLUMN {column} SET STATISTICS 0" for column in UNSAMPLED[table])
+
+
+for _table, _columns in UNSAMPLED.items():
+    event.listen(Base.metadata.tables[_table], "after_create", DDL(unsampled_ddl(_table)).execute_if(dialect="postgresql"))

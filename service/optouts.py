@@ -21,5 +21,6 @@ def opt_out(session, organisation_id: int, address_hash: str):
         .where(Invitation.address_hash == address_hash)
         .where(Invitation.campaign_id.in_(campaigns))
         .where(Invitation.status.notin_(("completed", "opted_out")))
-        .values(status="opted_out")
+        # No reminder will repeat the code to an address that said STOP (A7).
+        .values(status="opted_out", code_enc=None)
     )

@@ -1,9 +1,10 @@
 """Before launch: every message of a campaign in each language, its SMS segments, and the cost.
 
 The texts are the real ones: the invitation as service/invitations.py writes
-it and a whole conversation driven through the engine (intro and first
-question, each question, the thank-you, the reminders), so the preview can
-never drift from what respondents get.
+it, the reminder as the sweeper writes it (both with a sample code where the
+send sets the real one in), and a whole conversation driven through the
+engine (intro and first question, each question, the thank-you, the reminder
+in progress), so the preview can never drift from what respondents get.
 """
 from datetime import datetime
 from datetime import timezone
@@ -20,13 +21,16 @@ from flows.model import QuestionType
 from flows.model import State
 from flows.model import Status
 from flows.model import Survey
+from flows.reminders import REMINDER
 from flows.segments import count
 
+from .code_slots import render
 from .conversation_language import offered_languages
 from .invitations import invitation_text
 from .invitations import survey_title
 from .models import Campaign
 from .models import Invitation
+from .reminders import CampaignContext
 from .surveys import survey_of
 
 # A code of the real length and grouping; the preview never draws or shows a real one.
@@ -45,11 +49,15 @@ def campaign_preview(session, campaign: Campaign) -> dict:
             .group_by(Invitation.language)
         ).all()
     )
+    # The reminder to someone who has not started is the sweeper's, not the engine's.
+    context = CampaignContext.load(session, campaign)
     languages = []
     for language in offered_languages(campaign):
         title = survey_title(survey, language, campaign.default_language)
         messages = [_message("invitation", invitation_text(campaign.organisation.name, title, SAMPLE_CODE, language))]
-        messages.extend(conversation_messages(survey, language))
+        # As sent, with a code in its slot: segments count the text the provider bills, not the stored one.
+        reminder = _message("reminder", render(context.reminder_text(REMINDER, language), SAMPLE_CODE))
+        messages.extend(reminder if m["kind"] == "reminder" else m for m in conversation_messages(survey, language))
         invitation_segments = messages[0]["segments"]
         conversation = sum(m["segments"] for m in messages if m["kind"] in ("question", "thank_you"))
         invitations = invited.get(language, 0)

@@ -47,21 +47,26 @@ def reminder_counts(session, campaign: Campaign, zone: str) -> dict:
 
 
 def failure_counts(session, campaign: Campaign) -> dict:
-    """Per unit: {error code: messages} of invitations and reminders that did not arrive."""
+    """Per unit: {error code: messages} of invitations and reminders that did not arrive.
+
+    A message without a code is counted as "undelivered" when the operator
+    reported it so (Twilio's status callback without an ErrorCode), else "unknown".
+    """
     rows = session.execute(
-        select(Invitation.unit_id, OutboxMessage.error_code, func.count())
+        select(Invitation.unit_id, OutboxMessage.error_code, OutboxMessage.status, func.count())
         .join(Invitation, Invitation.id == OutboxMessage.invitation_id)
         .where(
             OutboxMessage.campaign_id == campaign.id,
             OutboxMessage.status.in_(FAILED),
             OutboxMessage.kind.in_(("invitation", "reminder")),
         )
-        .group_by(Invitation.unit_id, OutboxMessage.error_code)
+        .group_by(Invitation.unit_id, OutboxMessage.error_code, OutboxMessage.status)
     ).all()
     per_unit: dict = {}
-    for unit_id, code, count in rows:
+    for unit_id, code, status, count in rows:
         codes = per_unit.setdefault(unit_id, {})
-        codes[code or "unknown"] = codes.get(code or "unknown", 0) + count
+        reason = code or ("undelivered" if status == "undelivered" else "unknown")
+        codes[reason] = codes.get(reason, 0) + count
     return per_unit
 
 

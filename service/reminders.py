@@ -5,6 +5,7 @@ from datetime import date
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -20,6 +21,8 @@ from flows.reminders import nudge_footer
 from flows.reminders import reminder_text
 from flows.reminders import with_footer
 
+from .code_slots import CODE_SLOT
+from .dispatch_traces import NUDGE_NUMBER
 from .invitations import chunks
 from .invitations import survey_title
 from .models import Campaign
@@ -68,18 +71,19 @@ class CampaignContext:
             self.plans[key] = plan(self.policy, self.tz, *key)
         return self.plans[key]
 
-    def reminder_text(self, kind: str, language: str) -> str:
-        """The text of a reminder to someone who has not started."""
-        if (kind, language) not in self.texts:
+    def reminder_text(self, kind: str, language: str, with_code: bool = True) -> str:
+        """The text of a reminder to someone who has not started, as stored: a slot for their code (A7)."""
+        if (kind, language, with_code) not in self.texts:
             survey = survey_of(self.campaign.survey_version)
-            self.texts[kind, language] = reminder_text(
+            self.texts[kind, language, with_code] = reminder_text(
                 kind,
                 language,
                 organisation=self.campaign.organisation.name,
                 title=survey_title(survey, language, self.campaign.default_language),
                 deadline=self.deadline,
+                code=CODE_SLOT if with_code else None,
             )
-        return self.texts[kind, language]
+        return self.texts[kind, language, with_code]
 
     def next_allowed(self, moment: datetime) -> datetime:
         return next_allowed(moment, self.policy.window, self.tz)
@@ -131,12 +135,17 @@ def write_reminder(session, runtime, context: CampaignContext, invitation: Invit
 
 
 def reminder_row(context: CampaignContext, invitation: Invitation, kind: str, now: datetime) -> dict:
-    """The outbox row of a reminder to someone who has not started, for a bulk insert."""
+    """The outbox row of a reminder to someone who has not started, for a bulk insert.
+
+    `invitation` has DUE_COLUMNS (workers/reminders.py): has_code says whether
+    its code is kept, for the send to set in; one issued before codes were kept
+    gets the reminder without it.
+    """
     return {
         # Telegram invitations too hold a phone number: a bot cannot write first.
         "channel": "sms",
         "address_enc": invitation.address_enc,
-        "body": context.reminder_text(kind, invitation.language),
+        "body": context.reminder_text(kind, invitation.language, with_code=invitation.has_code),
         "kind": "reminder",
         "campaign_id": invitation.campaign_id,
         "invitation_id": invitation.id,
@@ -203,6 +212,10 @@ def reminders_sent(session, invitation_id: int) -> int:
             OutboxMessage.invitation_id == invitation_id,
             OutboxMessage.kind == "reminder",
             OutboxMessage.status.in_(HANDED_OVER),
+            # The nudge is no reminder for progress, and would say that the respondent had stalled (A1).
+            ~exists().where(
+                ReminderSend.invitation_id == invitation_id, ReminderSend.number == NUDGE_NUMBER, ReminderSend.outbox_id == OutboxMessage.id
+            ),
         )
     )
 

@@ -37,7 +37,7 @@ from . import optouts
 from .channels.base import InboundMessage
 from .codes import code_hash
 from .conversation_language import intake_language
-from .dispatch_traces import completion_day
+from .dispatch_traces import day_of
 from .dispatch_traces import forget_conversation_rows
 from .conversation_language import starting_state
 from .models import Campaign
@@ -238,7 +238,7 @@ def _open_conversation(session, runtime, message, address_hash, now) -> Conversa
     tries = code_attempts.take_try(runtime, address_hash, *guess_scope) if typed_code else None
     if typed_code and tries is None:
         if invitation is None:
-            _reply(session, runtime, message, intake.too_many_code_attempts(_intake_language(runtime, message)), None)
+            _reply(session, runtime, message, intake.too_many_code_attempts(_intake_language(runtime, message), code_attempts.window(runtime)), None)
             return None
         typed_code = None
     by_code = session.scalar(select(Invitation).where(Invitation.code_hash == typed_code)) if typed_code else None
@@ -364,11 +364,12 @@ def apply_sprint(session, runtime, conversation: Conversation, sprint: Sprint, n
         invitation.language = sprint.state.language
     if sprint.has(EventType.STARTED) and invitation.status in OPEN_STATUSES:
         invitation.status = "started"
-        invitation.started_at = now
+        invitation.started_at = day_of(now)
     if sprint.has(EventType.OPTED_OUT):
         # Opting out withdraws the answers given so far as well.
         optouts.opt_out(session, invitation.campaign.organisation_id, conversation.address_hash)
         invitation.status = "opted_out"
+        invitation.code_enc = None
         session.delete(conversation)
         return
     if sprint.has(EventType.COMPLETED):
@@ -378,6 +379,8 @@ def apply_sprint(session, runtime, conversation: Conversation, sprint: Sprint, n
         pool_answers(session, runtime, invitation, sprint.state.answers, complete=True, mode=conversation.channel)
         invitation.status = "completed"
         invitation.completed_after = completed_after
+        # Spent: no message will carry it again (A7).
+        invitation.code_enc = None
         session.delete(conversation)
         _forget_conversation(session, invitation, now)
         return
@@ -394,7 +397,7 @@ def _apply_answer(session, runtime, locked: _Locked, sprint: Sprint, now: dateti
     if sprint.has(EventType.LANGUAGE_CHANGED):
         changes["language"] = sprint.state.language
     if sprint.has(EventType.STARTED) and locked.invitation_status in OPEN_STATUSES:
-        changes.update(status="started", started_at=now)
+        changes.update(status="started", started_at=day_of(now))
     if changes:
         session.connection().execute(update(_INVITATIONS).where(_INVITATIONS.c.id == locked.invitation.id).values(**changes))
     _save_state(session, locked.conversation_id, runtime.vault.encrypt_json(sprint.state.to_dict()), now)
@@ -413,8 +416,10 @@ def _save_state(session, conversation_id: int, state_enc: str, now: datetime):
 
 
 def _forget_conversation(session, invitation, now):
-    """The dispatch side keeps of a completion only its day, and none of the conversation's settled rows (A1)."""
-    invitation.completed_at = completion_day(now)
+    """The dispatch side keeps of a completion only its day, no schedule, and none of the conversation's settled rows (A1)."""
+    invitation.completed_at = day_of(now)
+    # The reminder sweeper may have set it to the last answer's time plus a grace period.
+    invitation.next_reminder_at = None
     session.flush()
     forget_conversation_rows(session, [invitation.id])
 

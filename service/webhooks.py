@@ -16,6 +16,7 @@ from .channels import channel_for
 from .channels.twilio import REFERENCE
 from .url_ids import query_id
 from .channels.twilio import is_sid
+from .channels.twilio import normalise
 from .models import utcnow
 
 log = logging.getLogger(__name__)
@@ -72,13 +73,24 @@ def twilio_status():
     # Our outbox id, in the callback URL we gave Twilio (and which it signed).
     # A ref that is no id of ours (negative, huge, not a number) was never signed by us for a row.
     reference = query_id(request.args, REFERENCE)
+    recipient_hash = _recipient_hash(request.form.get("To", "")) if error_code == delivery.UNSUBSCRIBED else None
     try:
         with _runtime().transaction() as session:
-            delivery.record_status(session, sid, status, error_code, utcnow(), None if reference is None else str(reference))
+            delivery.record_status(
+                session, sid, status, error_code, utcnow(), None if reference is None else str(reference), recipient_hash
+            )
     except SQLAlchemyError as exc:
         log.error("delivery status not recorded: %s", type(exc).__name__)
         abort(503)
     return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+def _recipient_hash(to: str) -> str | None:
+    """The keyed hash of a status report's To (signed by Twilio), or None if it is no phone number."""
+    try:
+        return _runtime().vault.address_hash("sms", normalise(to.strip()))
+    except ValueError:
+        return None
 
 
 @bp.errorhandler(HTTPException)

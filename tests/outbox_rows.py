@@ -2,6 +2,7 @@
 from datetime import datetime
 from datetime import timezone
 
+from service import code_slots
 from service.models import Campaign
 from service.models import Invitation
 from service.models import Organisation
@@ -75,3 +76,10 @@ def outbox_for_new_invitation(runtime, phone=PHONE, kind="invitation", **values)
         invite = invitation(session, runtime, campaign(session, name=f"c-{phone}"), phone=phone)
         row = outbox(session, runtime, invite, kind=kind, phone=phone, **values)
         return row.id, invite.id
+
+
+def as_sent(session, runtime, row) -> str | None:
+    """The text the send job hands the provider for `row`: its body, the invitation's code set in any slot."""
+    invitation = session.get(Invitation, row.invitation_id) if row.invitation_id else None
+    code_enc = invitation.code_enc if invitation is not None else None
+    return code_slots.rendered(runtime.vault, row.kind, row.body, row.invitation_id, code_enc)

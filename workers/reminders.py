@@ -109,6 +109,8 @@ DUE_COLUMNS = (
     Invitation.address_hash,
     Invitation.invited_at,
     Invitation.reminder_count,
+    # Whether the reminder can repeat the code (never the code itself: the send sets it in).
+    Invitation.code_enc.is_not(None).label("has_code"),
 )
 # The address said STOP to the organisation, in this campaign or another.
 STOPPED = (

@@ -133,7 +133,29 @@ def purge_conversation_traces() -> int:
     with runtime.transaction() as session:
         deleted = forget_conversation_rows(session)
     checkpoint_database()
+    scrub_closed_campaigns()
     return deleted
+
+
+def scrub_closed_campaigns(now: datetime | None = None) -> int:
+    """Rewrite PostgreSQL's dispatch tables once per closed campaign whose traces are gone (A1, A4); returns how many campaigns.
+
+    Driven by the database (campaigns.pages_scrubbed_at), so a failed or
+    lock-timed-out rewrite is tried again at the next sweep.
+    """
+    from service import page_scrub
+    from service.db import engine_for
+
+    runtime = runtimes.current()
+    with runtime.transaction() as session:
+        due = page_scrub.due_campaigns(session)
+    if not due:
+        return 0
+    page_scrub.rewrite_tables(engine_for(runtime.config.database_url, runtime.config.db_lock_timeout))
+    with runtime.transaction() as session:
+        page_scrub.mark_scrubbed(session, due, now or utcnow())
+    log.info("dispatch tables rewritten after the close of %d campaigns", len(due))
+    return len(due)
 
 
 def checkpoint_database() -> bool:

@@ -22,6 +22,7 @@ from cryptography.fernet import InvalidToken
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
+from service import code_slots
 from service import db
 from service import optouts
 from service import runtime as runtimes
@@ -412,17 +413,26 @@ class _Job:
         if not row.body:
             send_rows.close(self.connection, outbox_id, "failed", "body", "nothing to send", now)
             return FAILED
+        text = _with_code(self.runtime, row)
+        if text is None:
+            send_rows.close(self.connection, outbox_id, "failed", "code", "the code was erased (completed, opted out or closed)", now)
+            return FAILED
         room = send_gate.pace(self.runtime, row, now, window_closes)
         if room is not None:
             send_rows.hold(self.connection, outbox_id, room, now)
             return HELD
         options = tuple(dict(option) for option in row.options or ())
         message = OutgoingMessage(
-            address=address, text=row.body, options=options, question_id=row.question_id, kind=row.kind, reference=str(row.id)
+            address=address, text=text, options=options, question_id=row.question_id, kind=row.kind, reference=str(row.id)
         )
         # An invitation message, once sent, makes its invitation "invited".
         invited = row.invitation_id if row.kind == "invitation" else None
         return row.channel, message, invited
+
+
+def _with_code(runtime, row) -> str | None:
+    """The body as it goes out, the invitation's code set in its slot: only in memory, never written back (A7)."""
+    return code_slots.rendered(runtime.vault, row.kind, row.body, row.invitation_id, row.code_enc)
 
 
 def _record_pauses():

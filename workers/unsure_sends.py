@@ -22,6 +22,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy import update
 
+from service import code_slots
 from service import db
 from service.channels import channel_for
 from service.channels.twilio import CLOCK_SKEW
@@ -43,7 +44,7 @@ def settle(runtime, now: datetime, limit: int) -> set[int]:
     with runtime.session() as session:
         rows = session.execute(
             select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.address_enc, OutboxMessage.body,
-                   OutboxMessage.kind, OutboxMessage.invitation_id, OutboxMessage.updated_at, OutboxMessage.unsure_sweeps)
+                   OutboxMessage.kind, OutboxMessage.invitation_id, OutboxMessage.updated_at, OutboxMessage.unsure_sweeps, *send_rows.CODE)
             .where(OutboxMessage.status == "sending", OutboxMessage.updated_at < stuck_before)
             .order_by(OutboxMessage.id)
             .limit(limit)
@@ -69,10 +70,14 @@ def settle(runtime, now: datetime, limit: int) -> set[int]:
             continue
         try:
             address = runtime.vault.decrypt(row.address_enc)
+            # The provider holds the text as sent: with the code in its slot.
+            text = code_slots.rendered(runtime.vault, row.kind, row.body, row.invitation_id, row.code_enc)
         except ValueError:
             continue  # not decryptable: the send job fails it
+        if text is None:
+            continue  # its code is gone: the send job fails it
         try:
-            sid = channel_for(row.channel, runtime).find_sent(address, row.body, row.updated_at - CLOCK_SKEW)
+            sid = channel_for(row.channel, runtime).find_sent(address, text, row.updated_at - CLOCK_SKEW)
         except Exception as exc:
             # Unsure still (TemporaryFailure: Twilio cannot say; anything else: a bug): resending could send twice,
             # so the row waits for the next sweep, and so do the rest of this sweep's lookups.

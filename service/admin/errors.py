@@ -15,7 +15,6 @@ from . import bp
 from .guard import runtime
 from .i18n import LANGUAGES
 from .i18n import _
-from .security import SESSION_LIFETIME
 
 
 def _messages():
@@ -45,7 +44,7 @@ def _csrf(error):
     text = _(
         "For your security this form could not be accepted (it was open for more than %(hours)s hours, "
         "or it did not come from this site). Go back, reload the page and send it again.",
-        hours=int(SESSION_LIFETIME.total_seconds() // 3600),
+        hours=runtime().config.session_lifetime_hours,
     )
     return render_template("admin/error.html", title=title, text=text, status=400), 400
 

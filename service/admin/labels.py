@@ -46,6 +46,8 @@ def action_name(action: str) -> str:
 def failure_reason(code: str) -> str:
     """What a delivery error code means, for a coordinator deciding what to do; Twilio's codes and ours."""
     reasons = {
+        "30001": _("Too many messages waiting at Twilio; they expired before sending"),
+        "30002": _("The Twilio account is suspended"),
         "30003": _("Phone switched off or out of reach"),
         "30004": _("Blocked by the recipient or the operator"),
         "30005": _("Number unknown or no longer in use"),
@@ -55,11 +57,21 @@ def failure_reason(code: str) -> str:
         "21211": _("Not a valid phone number"),
         "21408": _("Sending to this country is not enabled"),
         "21610": _("The recipient has unsubscribed (STOP)"),
+        "21612": _("Twilio cannot reach this number from our sender"),
         "21614": _("Not a mobile number"),
+        # Telegram's answers (HTTP statuses) and the send worker's own codes.
+        "403": _("The recipient blocked the bot or left the chat"),
+        "400": _("Refused by the provider as malformed"),
+        "401": _("The provider rejected our credentials"),
+        "429": _("The provider was overloaded; given up after retries"),
+        "chat_id": _("Not a valid Telegram chat"),
+        "attempts": _("Given up after repeated temporary failures"),
+        "undelivered": _("Not delivered to the phone; the operator gave no reason"),
         "opted_out": _("The recipient had opted out before sending"),
         "campaign_closed": _("Not sent: the campaign closed first"),
         "address": _("Phone number missing (erased or unreadable)"),
         "body": _("Nothing to send"),
+        "code": _("Not sent: the code was already erased"),
         "unknown": _("No reason given"),
     }
     return reasons.get(code, _("Provider error %(code)s", code=code))

@@ -78,7 +78,7 @@ def init_app(app):
             return None
         with runtime().transaction() as db:
             # The progress page's own refresh does not keep a session alive.
-            row, expired = login_sessions.live(db, session_key, touch=not request.headers.get(AUTO_REFRESH_HEADER))
+            row, expired = login_sessions.live(db, session_key, runtime().config, touch=not request.headers.get(AUTO_REFRESH_HEADER))
             g.svar_session_expired = expired
             user = db.get(User, row.user_id) if row is not None else None
             if user is None or not user.active:

@@ -6,8 +6,6 @@ import re
 from flask import request
 from flask_wtf.csrf import CSRFProtect
 
-from ..login_sessions import LIFETIME as SESSION_LIFETIME
-
 csrf = CSRFProtect()
 
 # Static files only: no inline script or style, nothing from another origin.
@@ -34,9 +32,9 @@ def init_app(app, config):
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=secure,
-        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        PERMANENT_SESSION_LIFETIME=config.session_lifetime,
         # The form's token lives as long as the session may.
-        WTF_CSRF_TIME_LIMIT=int(SESSION_LIFETIME.total_seconds()),
+        WTF_CSRF_TIME_LIMIT=int(config.session_lifetime.total_seconds()),
         WTF_CSRF_SSL_STRICT=secure,
     )
     csrf.init_app(app)

@@ -19,6 +19,7 @@ from ..passwords import hash_password
 from . import bp
 from .forms import Form
 from .guard import admin_only
+from .guard import runtime
 from .guard import transaction
 from .i18n import _
 
@@ -125,7 +126,7 @@ def user(user_id):
             }
         return render_template(
             "admin/user.html", nav="users", person=person, form=form.values, errors=form.errors, units=_units(session, me),
-            roles=ROLES, min_length=MIN_LENGTH, live_sessions=login_sessions.count_live(session, person.id),
+            roles=ROLES, min_length=MIN_LENGTH, live_sessions=login_sessions.count_live(session, person.id, runtime().config),
         ), status
 
 

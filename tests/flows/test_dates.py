@@ -1,12 +1,14 @@
 """Dates and numbers as each language writes them (CLDR via Babel)."""
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from datetime import timezone
 
 import pytest
 
 from flows.dates import date_text
 from flows.dates import deadline_text
+from flows.dates import duration_text
 from flows.dates import number_text
 
 DAY = date(2026, 12, 15)
@@ -31,3 +33,12 @@ def test_full_dates_and_numbers_use_plain_spaces():
     assert number_text(1234.5, "nb") == "1 234,5"
     assert number_text(1234.5, "da") == "1.234,5"
     assert number_text(1234.5, "en") == "1,234.5"
+
+
+@pytest.mark.parametrize("seconds, language, expected", [
+    (3600, "nb", "1 time"), (7200, "da", "2 timer"), (5400, "en", "90 minutes"), (900, "nb", "15 minutter"),
+    (90, "en", "90 seconds"), (86400, "en", "24 hours"), (3600, "uk", "1 година"), (0, "en", "1 second"),
+])
+def test_duration_text_is_exact_not_rounded(seconds, language, expected):
+    # Babel alone would say "2 hours" for 5400 s: a respondent told that would wait half an hour too long.
+    assert duration_text(timedelta(seconds=seconds), language) == expected

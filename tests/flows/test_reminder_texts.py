@@ -3,6 +3,8 @@ from datetime import date
 
 import pytest
 
+from flows.bidi import strip_marks
+from flows.languages import SHIPPED
 from flows.model import Outbound
 from flows.model import Sprint
 from flows.model import State
@@ -14,17 +16,27 @@ from flows.reminders import reminder_text
 from flows.reminders import with_footer
 
 DEADLINE = date(2026, 12, 15)
+CODE = "K7QM-3XWD"
 
 
-def text(kind=REMINDER, language="en", deadline=DEADLINE):
-    return reminder_text(kind, language, organisation="Nordby kommune", title="Introduction programme", deadline=deadline)
+def text(kind=REMINDER, language="en", deadline=DEADLINE, code=CODE):
+    return reminder_text(kind, language, organisation="Nordby kommune", title="Introduction programme", deadline=deadline, code=code)
 
 
-def test_a_reminder_says_who_asks_by_when_how_to_start_and_stop():
+def test_a_reminder_says_who_asks_by_when_how_to_start_with_a_reply_or_the_code_and_how_to_stop():
     assert text() == (
         "Reminder: Nordby kommune would like your answers to the survey Introduction programme by December 15. "
-        "Reply to this message to start. Your answers are anonymous. Reply STOP to opt out."
+        "Reply to this message to start, or send the code K7QM-3XWD. Your answers are anonymous. Reply STOP to opt out."
     )
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+@pytest.mark.parametrize("kind, deadline", [(REMINDER, DEADLINE), (REMINDER, None), (LAST_CHANCE, DEADLINE)])
+def test_every_shipped_language_repeats_the_code_once_in_its_own_words(language, kind, deadline):
+    body = text(kind, language, deadline)
+    assert strip_marks(body).count(CODE) == 1
+    if language != "en":
+        assert not strip_marks(body).startswith(("Reminder", "Last chance")), "translated, not English"
 
 
 def test_the_last_chance_names_the_closing_day():

@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from service import campaigns
 from service import db
+from service.code_slots import CODE_SLOT
+from service.code_slots import render
 from service.codes import new_code
 from service.invitations import InvitationTexts
 from service.invitations import fresh_codes
@@ -34,6 +36,7 @@ from tests.service.api_data import SURVEY
 from tests.service.api_data import draft
 from tests.service.api_data import add
 from tests.service.api_data import make_world
+from tests.outbox_rows import as_sent
 
 CODE = re.compile(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}\b")
 
@@ -169,7 +172,12 @@ def test_launch_writes_invitations_with_fresh_codes_and_queues_ids_after_commit(
         invitation = invitations[row.invitation_id]
         assert (row.kind, row.channel, row.campaign_id, row.status) == ("invitation", "sms", campaign_id, "pending")
         assert row.address_enc == invitation.address_enc
-        [code] = CODE.findall(row.body)
+        # The stored body holds the code's slot, never the code (A7); the send sets it in.
+        assert CODE.findall(row.body) == [] and row.body.count(CODE_SLOT) == 1
+        with runtime.session() as session:
+            sent = as_sent(session, runtime, row)
+        [code] = CODE.findall(sent)
+        assert sent == row.body.replace(CODE_SLOT, code)
         # The code in the SMS is new: the placeholder drawn at upload is gone.
         assert invitation.code_hash == code_hash(runtime.vault, code) and invitation.code_hash not in placeholders
         title = "Introduction programme" if invitation.language == "en" else "Brukerundersøkelse"
@@ -189,7 +197,7 @@ def test_the_english_invitation_is_gsm7(runtime, world):
     with runtime.transaction() as session:
         campaigns.launch(session, runtime, session.get(Campaign, campaign_id), utcnow())
     with runtime.session() as session:
-        body = session.scalar(select(OutboxMessage.body))
+        body = as_sent(session, runtime, session.scalar(select(OutboxMessage)))
     body.replace("Testby kommune", "").encode("gsm03.38")
     assert len(body) <= 2 * 153
 
@@ -270,22 +278,25 @@ def test_launch_costs_the_same_statements_for_3_as_for_30_respondents(runtime, w
 
 
 @pytest.mark.parametrize("channel", ["sms", "telegram"])
-def test_invitation_texts_rendered_once_per_language_read_as_rendered_for_each_code(runtime, world, channel):
+def test_invitation_texts_stored_once_per_language_read_as_rendered_for_each_code(runtime, world, channel):
     config = replace(runtime.config, telegram_bot_username="svar_test_bot")
     campaign_id = draft(runtime, world)
     with runtime.session() as session:
         campaign = session.get(Campaign, campaign_id)
         texts = InvitationTexts(SimpleNamespace(config=config), campaign)
-        for language in [language.strip() for language in LANGUAGES.split(",")]:
+        # Arabic and Persian too: the bidi isolates around the slot are those around a code.
+        for language in [*(language.strip() for language in LANGUAGES.split(",")), "ar", "fa"]:
             title = survey_title(survey_of(campaign.survey_version), language, "nb")
+            row = SimpleNamespace(language=language, channel=channel)
+            stored = texts.body(row)
+            assert CODE.findall(stored) == []
             for _ in range(5):
                 code = new_code()
-                row = SimpleNamespace(language=language, channel=channel)
                 if channel == "telegram":
                     expected = telegram_invitation_text("Testby kommune", title, code, deep_link(config, code), language)
                 else:
                     expected = invitation_text("Testby kommune", title, code, language)
-                assert texts.body(row, code) == expected
+                assert render(stored, code) == expected
 
 
 def test_fresh_codes_are_stored_as_the_hash_a_typed_code_is_looked_up_by(runtime, world):

@@ -105,12 +105,28 @@ def test_a_real_code_gives_its_try_back(runtime, redis):
     assert int(redis.get(code_attempts.GLOBAL_KEY) or 0) == 0
 
 
-@pytest.mark.parametrize("hint, text", [(None, "For mange feil koder. Vent en time og prøv igjen."), ("en", "Too many wrong codes. Please wait an hour and try again.")])
+@pytest.mark.parametrize("hint, text", [(None, "For mange feil koder. Vent 1 time og prøv igjen."), ("en", "Too many wrong codes. Please wait 1 hour and try again.")])
 def test_the_limit_reply_is_in_the_senders_language_and_nothing_more(runtime, hint, text):
     for n in range(6):
         message = InboundMessage(channel="sms", external_id=f"SM{hint}{n:030d}", address=STRANGER, text=f"ABCD-EFG{n + 2}", language_hint=hint)
         handle_inbound(runtime, message, NOW)
     assert last_reply(runtime, STRANGER).body == text
+
+
+@pytest.mark.parametrize("window, hint, text", [
+    (5400, "en", "Too many wrong codes. Please wait 90 minutes and try again."),
+    (900, None, "For mange feil koder. Vent 15 minutter og prøv igjen."),
+    (7200, "da", "For mange forkerte koder. Vent 2 timer, og prøv igen."),
+    (1800, "pl", "Za dużo błędnych kodów. Czas oczekiwania: 30 minut. Potem spróbuj ponownie."),
+])
+def test_the_limit_reply_tells_the_limiters_real_window(config, redis, window, hint, text):
+    runtime = limited(config, redis, code_attempts=2, code_attempt_window=window)
+    for n in range(3):
+        message = InboundMessage(channel="sms", external_id=f"SMw{window}{n:028d}", address=STRANGER, text=f"ABCD-EFG{n + 2}", language_hint=hint)
+        handle_inbound(runtime, message, NOW)
+    assert last_reply(runtime, STRANGER).body == text
+    # The counter lasts exactly that window, so the reply tells the truth.
+    assert 0 < redis.ttl(code_attempts.PREFIX + runtime.vault.address_hash("sms", STRANGER)) <= window
 
 
 def burst(runtime, senders: int, each: int = 1) -> int:

@@ -12,8 +12,10 @@ from service import campaigns
 from service.codes import display
 from service.models import Campaign
 from service.models import Conversation
+from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import utcnow
+from tests.outbox_rows import as_sent
 from tests.service.api_data import PHONES
 from tests.service.api_data import make_world
 from tests.service.conversation import say
@@ -46,10 +48,15 @@ class Captured:
             rows = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
             for row in rows:
                 if row.kind in ("invitation", "reminder") and row.body:
-                    self.bodies.add(row.body)
-                    self.codes.update(match.replace("-", "") for match in CODE.findall(row.body))
+                    # The text the provider gets: the stored body holds only the code's slot.
+                    sent = as_sent(session, runtime, row)
+                    self.bodies.add(sent)
+                    self.codes.update(match.replace("-", "") for match in CODE.findall(sent))
                 if row.address_enc:
                     self.ciphertexts.add(row.address_enc)
+            # The encrypted codes go at completion and close, and leave nothing readable either.
+            self.ciphertexts.update(session.scalars(select(Invitation.code_enc).where(Invitation.code_enc.is_not(None))))
+            self.ciphertexts.update(session.scalars(select(Invitation.address_enc).where(Invitation.address_enc.is_not(None))))
             invitation_of = {row.id: row.invitation_id if row.kind == "invitation" else None for row in rows}
             for outbox_id, invitation_id in invitation_of.items():
                 record_sent(session.connection(), outbox_id, f"SM{outbox_id:032d}", now, invitation_id)

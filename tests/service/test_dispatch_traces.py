@@ -23,12 +23,12 @@ FINISHED = NOW + timedelta(minutes=37, seconds=41)
 BRANCH, BRANCHED = "interpreter_used", "interpreter_quality"
 
 
-def _settle_pending(runtime):
+def _settle_pending(runtime, at=NOW):
     """The provider accepts every pending row, through the send path's own recording of a send."""
     with runtime.transaction() as session:
         ids = session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "pending")).all()
         for outbox_id in ids:
-            record_sent(session.connection(), outbox_id, f"SM{outbox_id:032d}", NOW)
+            record_sent(session.connection(), outbox_id, f"SM{outbox_id:032d}", at)
 
 
 def _pending_question(runtime, phone):
@@ -39,12 +39,12 @@ def _pending_question(runtime, phone):
     return (mine[-1].question_id, mine[-1].options) if mine else (None, None)
 
 
-def _answer_to_the_end(runtime, phone, interpreter: str, invalid_once: bool):
+def _answer_to_the_end(runtime, phone, interpreter: str, invalid_once: bool, start=NOW, finish=FINISHED):
     """Answer every question; `interpreter` at the branch ("1" yes asks one more question), one invalid answer if asked."""
-    say(runtime, phone, "Hei", now=NOW)
+    say(runtime, phone, "Hei", now=start)
     for _step in range(40):
         question_id, options = _pending_question(runtime, phone)
-        _settle_pending(runtime)
+        _settle_pending(runtime, finish)
         if question_id is None and options is None:
             with runtime.session() as session:
                 status = session.scalar(select(Invitation.status).where(Invitation.address_hash == runtime.vault.address_hash("sms", phone)))
@@ -52,11 +52,11 @@ def _answer_to_the_end(runtime, phone, interpreter: str, invalid_once: bool):
                 return
         if invalid_once:
             invalid_once = False
-            say(runtime, phone, "banan", now=NOW)
+            say(runtime, phone, "banan", now=start)
             continue
         offered = [option["reply"] for option in options or () if option["reply"] != "-"]
         answer = interpreter if question_id == BRANCH else (offered[0] if offered else "Fint")
-        say(runtime, phone, answer, now=FINISHED)
+        say(runtime, phone, answer, now=finish)
     raise AssertionError("the survey did not finish")
 
 
@@ -111,3 +111,45 @@ def test_dispatch_rows_tell_neither_branch_nor_re_ask_nor_finishing_hour(runtime
         if stage == "completed":
             with runtime.transaction() as session:
                 close(session, session.get(Campaign, campaign_id), FINISHED + timedelta(hours=1), runtime)
+
+
+# Same Monday: 07:05-07:31 and 13:40-14:02 UTC (09:05 and 15:40 in Oslo).
+EARLY = (NOW - timedelta(hours=2, minutes=55), NOW - timedelta(hours=2, minutes=29))
+LATE = (NOW + timedelta(hours=3, minutes=40), NOW + timedelta(hours=4, minutes=2))
+# Columns that name the row or the address, not the respondent's path; an invitation's creation is the administrator's.
+OWN = {"id", "invitation_id", "code_hash", "address_enc", "address_hash", "provider_id"}
+
+
+def test_two_respondents_finishing_at_different_hours_of_a_day_look_alike(runtime):
+    with runtime.transaction() as session:
+        campaign = open_campaign(session)
+        early, _ = invite(session, runtime, campaign, phone="+4792000011")
+        late, _ = invite(session, runtime, campaign, phone="+4792000012")
+        campaign_id, ids = campaign.id, (early.id, late.id)
+    _answer_to_the_end(runtime, "+4792000011", interpreter="2", invalid_once=False, start=EARLY[0], finish=EARLY[1])
+    _answer_to_the_end(runtime, "+4792000012", interpreter="2", invalid_once=False, start=LATE[0], finish=LATE[1])
+    purge_conversation_traces()
+
+    def of_each():
+        with runtime.session() as session:
+            tables = _dispatch_values(session)
+        return [
+            {
+                name: sorted(
+                    str({key: value for key, value in row.items() if key not in OWN and (name, key) != ("invitations", "created_at")})
+                    for row in rows
+                    if row.get("invitation_id", row.get("id") if name == "invitations" else None) == invitation_id
+                )
+                for name, rows in tables.items()
+            }
+            for invitation_id in ids
+        ]
+
+    first, second = of_each()
+    assert first == second, "completed"
+    assert first["invitations"], "the invitations were compared"
+    with runtime.transaction() as session:
+        close(session, session.get(Campaign, campaign_id), LATE[1] + timedelta(hours=1), runtime)
+    purge_conversation_traces()
+    first, second = of_each()
+    assert first == second, "closed"

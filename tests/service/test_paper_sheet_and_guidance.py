@@ -15,6 +15,7 @@ from service.models import RespondentGroup
 from service.models import utcnow
 from service.qr import qr_svg
 from service.sampling import sampling_guidance
+from tests.outbox_rows import as_sent
 from tests.service.api_data import PHONES
 from tests.service.api_data import draft
 from tests.service.api_data import make_world
@@ -95,7 +96,10 @@ def test_telegram_respondents_are_invited_by_sms_with_a_deep_link(runtime, world
         assert report.added == 2
         campaigns.launch(session, runtime, campaign, utcnow())
     with runtime.session() as session:
-        bodies = {runtime.vault.decrypt(row.address_enc): row.body for row in session.scalars(select(OutboxMessage))}
+        rows = session.scalars(select(OutboxMessage)).all()
+        assert [CODE.findall(row.body) for row in rows] == [[], []], "stored with the code's slots only"
+        # As the provider gets them: the code in the text and in the link.
+        bodies = {runtime.vault.decrypt(row.address_enc): as_sent(session, runtime, row) for row in rows}
         telegram = session.scalar(select(Invitation).where(Invitation.channel == "telegram"))
     [code] = CODE.findall(bodies[PHONES[0]])
     assert f"https://t.me/svar_test_bot?start={code.replace('-', '')}" in bodies[PHONES[0]]

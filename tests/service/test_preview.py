@@ -1,5 +1,6 @@
 """Campaign preview: each language's messages with SMS segments, and the cost of the invitations."""
 from flows.segments import count
+from service.code_slots import CODE_SLOT
 from service.models import Campaign
 from service.preview import SAMPLE_CODE
 from service.preview import campaign_preview
@@ -29,6 +30,11 @@ def test_preview_over_the_api(client, runtime):
     invitation = nb["messages"][0]
     assert invitation["kind"] == "invitation" and SAMPLE_CODE in invitation["text"]
     assert invitation["segments"] == count(invitation["text"]).segments == nb["invitation_segments"]
+    # The reminder as the sweeper writes it, its code set in as the send does, and counted so.
+    [reminder] = [m for m in nb["messages"] if m["kind"] == "reminder"]
+    assert reminder["text"].startswith("Påminnelse") and SAMPLE_CODE in reminder["text"]
+    assert reminder["segments"] == count(reminder["text"]).segments
+    assert not any(CODE_SLOT in m["text"] for entry in preview["languages"] for m in entry["messages"])
     kinds = [m["kind"] for m in nb["messages"]]
     assert kinds.count("question") == 17 and kinds.count("thank_you") == 1 and "reminder" in kinds
     assert [m["question_id"] for m in nb["messages"] if m["kind"] == "question"][:2] == ["information_start", "norwegian_tuition"]

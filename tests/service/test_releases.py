@@ -239,6 +239,32 @@ def test_the_admin_asks_for_an_interim_release_on_the_campaign_page(client, runt
     asked = post(client, f"/admin/campaigns/{campaign_id}/release", page=f"/admin/campaigns/{campaign_id}")
     assert asked.status_code == 302
     live = client.get(f"/admin/campaigns/{campaign_id}/live").get_data(as_text=True)
-    assert f"waits for {K - 2} more answers in Nord" in live
+    assert f"waits for {K - 2} more answers" in live and f"Nord, no group: {K - 2} more" in live
     with runtime.session() as session:
         assert session.get(ReleaseRequest, campaign_id) is not None
+
+
+def test_the_progress_page_names_each_unit_and_group_an_interim_release_waits_for(client, runtime):
+    from service.models import RespondentGroup
+    from tests.service.admin_support import login
+    from tests.service.admin_support import make_campaign
+    from tests.service.admin_support import make_org
+    from tests.service.admin_support import post
+
+    org = make_org(runtime)
+    campaign_id = make_campaign(runtime, org)
+    with runtime.transaction() as session:
+        session.get(Campaign, campaign_id).status = "open"
+        parents = RespondentGroup(organisation_id=org.organisation_id, name="Foreldre")
+        session.add(parents)
+        session.flush()
+        pooled = [(org.unit_ids[0], parents.id)] * 4 + [(org.unit_ids[1], parents.id)] + [(org.unit_ids[1], None)] * K
+        session.add_all(PooledAnswerSet(campaign_id=campaign_id, unit_id=unit_id, group_id=group_id, language="nb",
+                                        answers_enc=runtime.vault.encrypt_json({"overall": 4})) for unit_id, group_id in pooled)
+    login(client, org.admin)
+    post(client, f"/admin/campaigns/{campaign_id}/release", page=f"/admin/campaigns/{campaign_id}")
+    live = client.get(f"/admin/campaigns/{campaign_id}/live").get_data(as_text=True)
+    # Each short group by unit × group and how many it lacks; a group already at k is not named.
+    assert f"waits for {(K - 4) + (K - 1)} more answers" in live
+    assert f"Nord × Foreldre: {K - 4} more" in live and f"Sør × Foreldre: {K - 1} more" in live
+    assert "Sør, no group" not in live

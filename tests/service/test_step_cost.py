@@ -168,7 +168,9 @@ def test_only_the_completing_step_loads_the_conversation_as_an_object(client, co
         "UPDATE invitations",
         "INSERT answer_pool",
         "DELETE conversations",
-        # The conversation's settled rows go with it, and the pending ones lose their question id (A1).
+        # A nudge's record goes (it would say the respondent stalled), the conversation's
+        # settled rows go with it, and the pending ones lose their question id (A1).
+        "DELETE reminder_sends",
         "DELETE outbox",
         "UPDATE outbox",
     ]

@@ -98,3 +98,27 @@ def test_unsigned_forged_and_malformed_reports_are_refused(client, config, runti
     assert report(client, config, "").status_code == 400
     assert report(client, config, "delivered", sid="").status_code == 400
     assert states(runtime, sent)[:3] == ("sent", None, "invited")
+
+
+def test_a_carrier_opt_out_on_a_reply_already_deleted_still_opts_the_number_out(client, config, runtime):
+    """A finished conversation's replies are gone (A1); the report's To still finds the invitations to that number."""
+    with runtime.transaction() as session:
+        campaign = outbox_rows.campaign(session)
+        invitation = outbox_rows.invitation(session, runtime, campaign, status="completed")
+        other = outbox_rows.invitation(session, runtime, outbox_rows.campaign(session, name="Other"), status="invited")
+        elsewhere = outbox_rows.invitation(session, runtime, outbox_rows.campaign(session, name="Third"), phone="+4791234500", status="invited")
+        ids = invitation.id, other.id, elsewhere.id
+    assert report(client, config, "undelivered", sid="SM" + "d" * 32, error_code="21610").status_code == 200
+    address_hash = runtime.vault.address_hash("sms", outbox_rows.PHONE)
+    with runtime.session() as session:
+        opted = sorted((row.organisation_id, row.address_hash) for row in session.query(OptOut).all())
+        statuses = [session.get(Invitation, invitation_id).status for invitation_id in ids]
+        organisations = sorted(session.get(Invitation, invitation_id).campaign.organisation_id for invitation_id in ids[:2])
+    assert opted == [(organisation_id, address_hash) for organisation_id in organisations]
+    assert statuses == ["completed", "opted_out", "invited"]
+
+
+def test_a_carrier_opt_out_for_a_number_nobody_invited_records_nothing(client, config, runtime):
+    assert report(client, config, "undelivered", sid="SM" + "e" * 32, error_code="21610").status_code == 200
+    with runtime.session() as session:
+        assert session.query(OptOut).all() == []

@@ -1,14 +1,14 @@
 """outbox rows count the sweeps that found them unsure: lookups are capped, resends without a lookup counted
 
 Revision ID: 0006d
-Revises: 0005
+Revises: 0006c
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0006d'
-down_revision = '0005'
+down_revision = '0006c'
 branch_labels = None
 depends_on = None
 
