@@ -87,6 +87,13 @@ class Config:
     pending_grace: float = field(default_factory=lambda: _float("SVAR_PENDING_GRACE", 60.0))
     # ...and a row claimed for sending whose worker died; longer than a send and its status callback.
     sending_grace: float = field(default_factory=lambda: _float("SVAR_SENDING_GRACE", 300.0))
+    # Seconds between rq cron's runs of the outbox sweeper (workers/cron.py); fault tests shorten it.
+    sweep_interval: int = field(default_factory=lambda: _int("SVAR_SWEEP_INTERVAL", 60))
+    # Sweeps that look up a row stuck in sending at the provider before it is sent again without asking.
+    unsure_lookups: int = field(default_factory=lambda: _int("SVAR_UNSURE_LOOKUPS", 5))
+    # A stuck row of a channel with no lookup (Telegram) is sent again only after this long: longer than a
+    # worker that is slow, not dead, takes to record what it sent (workers/send.py RECORD_PATIENCE).
+    unsure_grace: float = field(default_factory=lambda: _float("SVAR_UNSURE_GRACE", 900.0))
     # Reverse proxies in front of gunicorn that set X-Forwarded-For/-Proto/-Host; 0 ignores those headers,
     # so a client cannot forge its address to escape the login and token limits.
     trusted_proxies: int = field(default_factory=lambda: _int("SVAR_TRUSTED_PROXIES", 0))

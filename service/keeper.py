@@ -12,9 +12,11 @@ import time
 from dataclasses import dataclass
 
 # Pauses before a restart grow from FIRST_PAUSE to MAX_PAUSE; a child that ran
-# STEADY seconds counts as healthy and the next pause starts small again.
+# STEADY seconds counts as healthy and the next pause starts small again. A child
+# that exits during an outage (rq cron, on Redis) is back at most MAX_PAUSE after
+# the outage ends; a restart that fails at once costs a process start, no more.
 FIRST_PAUSE = 1.0
-MAX_PAUSE = 60.0
+MAX_PAUSE = 15.0
 STEADY = 60.0
 # How long a child may take to stop after SIGTERM before it is killed.
 STOP_GRACE = 20.0

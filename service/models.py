@@ -304,6 +304,9 @@ class OutboxMessage(Base):
     # pending -> sending -> sent -> delivered; or failed / undelivered
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Sweeps that found it claimed past the sending grace with no answer recorded: lookups at the provider
+    # (capped, workers/unsure_sends.py), or sends again where there is no lookup (a possible duplicate).
+    unsure_sweeps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     error_code: Mapped[str | None] = mapped_column(String(32))
     error_message: Mapped[str | None] = mapped_column(String(500))

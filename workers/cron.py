@@ -1,6 +1,7 @@
 """Periodic jobs, started with `rq cron workers/cron.py`; one scheduler per deployment."""
 from rq import cron
 
+from service.config import Config
 from service.queue import DEFAULT_QUEUE
 from workers.progress_snapshots import refresh_viewed_progress
 from workers.reminders import sweep_reminders
@@ -11,7 +12,8 @@ from workers.schedule import purge_receipts
 from workers.schedule import release_due_pools
 from workers.schedule import sweep_outbox
 
-cron.register(sweep_outbox, DEFAULT_QUEUE, interval=60)
+# From the environment (SVAR_SWEEP_INTERVAL), as the jobs' own runtime is; read here without building one.
+cron.register(sweep_outbox, DEFAULT_QUEUE, interval=Config().sweep_interval)
 cron.register(open_due_campaigns, DEFAULT_QUEUE, interval=60)
 cron.register(close_due_campaigns, DEFAULT_QUEUE, interval=60)
 cron.register(release_due_pools, DEFAULT_QUEUE, interval=60)

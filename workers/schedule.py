@@ -46,8 +46,9 @@ def sweep_outbox(now: datetime | None = None) -> int:
     # A message Twilio accepted before the worker died has left "sending" by
     # then: its status callback names the row (?ref=) and marks it sent.
     sending_grace = timedelta(seconds=runtime.config.sending_grace)
-    # Without a status callback (none configured, or lost) the provider is asked before a row is sent again.
-    settled = unsure_sends.settle(runtime, now - sending_grace, SWEEP_LIMIT)
+    # Without a status callback (none configured, or lost) the provider is asked before a row is sent again;
+    # where it cannot be asked (Telegram), the row waits a longer grace.
+    settled = unsure_sends.settle(runtime, now, SWEEP_LIMIT)
     with runtime.transaction() as session:
         stuck = session.scalars(
             select(OutboxMessage.id)

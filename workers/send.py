@@ -3,21 +3,24 @@
 A job sends through a few lanes at once (threads, `send_concurrency`), so
 the provider's answer time overlaps: one worker then keeps several messages
 in flight instead of waiting for each. Each lane holds one database
-connection and takes the job's ids one at a time, and each message costs
-one short transaction: it records the lane's previous message as sent (the
-provider accepted it) and claims this one. So a worker killed at any point
-has recorded every message the provider confirmed to it, and has claimed at
-most one message per lane in flight: the rest of its batch stays pending.
+connection and takes the job's ids one at a time. Each message costs two
+short transactions: the claim, and the record of the provider's message id
+as soon as the provider answers, before the lane does anything else. So a
+worker killed at any point has recorded every message the provider
+confirmed to it, and has claimed at most one message per lane in flight
+(unsure: workers/unsure_sends.py); the rest of its batch stays pending.
 """
 import logging
 import math
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime
 from datetime import timedelta
 
 from cryptography.fernet import InvalidToken
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from service import code_slots
 from service import db
@@ -66,6 +69,9 @@ _SQLITE_TURN = threading.Lock()
 # 570-690 invitations/s with two lanes and 350-360/s with four; on a quiet one 666/s at 1.2 ms of CPU a message
 # against 633/s at 1.3 ms (PostgreSQL, whose lanes overlap round trips, gains from four).
 SQLITE_LANES = 2
+# Seconds a lane keeps trying to record a message the provider accepted while the database is down
+# (a failover, a restart): past them the row is left "sending", and unsure (workers/unsure_sends.py).
+RECORD_PATIENCE = 60
 
 
 class SendDeferred(Exception):
@@ -225,7 +231,6 @@ def warm_up(runtime):
             send_rows.close(connection, 0, "failed", None, None, now)
             send_rows.record_sent(connection, 0, "", now)
             send_rows.record_sent(connection, 0, "", now, invitation_id=0)
-            send_rows.record_and_claim(connection, (0, "", now, None), 0, now)
             # The send gate's campaign context (ORM loads), on any campaign there is.
             campaign_id = connection.execute(select(Campaign.id).limit(1)).scalar()
             if campaign_id is not None:
@@ -237,18 +242,20 @@ def warm_up(runtime):
 
 
 class _Job:
-    """One send job's connection, the campaigns it has looked up, and the send not yet recorded."""
+    """One send job's connection and the campaigns it has looked up."""
 
     def __init__(self, runtime, now: datetime | None):
         self.runtime = runtime
         self.now = now
         self.contexts = {}
-        # (outbox id, provider id, moment, invitation id to mark invited): accepted by the provider, recorded with the next claim.
-        self.accepted = None
         self.connection = None
         self.autocommit = False
 
     def __enter__(self):
+        self._connect()
+        return self
+
+    def _connect(self):
         config = self.runtime.config
         self.connection = db.engine_for(config.database_url, config.db_lock_timeout).connect()
         self.autocommit = send_rows.one_statement(self.connection)
@@ -256,7 +263,6 @@ class _Job:
             # Every write of the job is one atomic statement there: no BEGIN and COMMIT round trips.
             self.connection.execution_options(isolation_level="AUTOCOMMIT")
         self._turn = _SQLITE_TURN if self.connection.dialect.name == "sqlite" else None
-        return self
 
     @contextmanager
     def _transaction(self):
@@ -268,21 +274,13 @@ class _Job:
                 yield
 
     def __exit__(self, *_exc):
-        try:
-            if self.accepted is not None:
-                # The last message of the job, or one whose next claim failed.
-                with self._transaction():
-                    send_rows.record_sent(self.connection, *self.accepted)
-                self.accepted = None
-        finally:
+        if self.connection is not None:
             self.connection.close()
 
     def send(self, outbox_id: int) -> tuple[str, float | None]:
         """What happened, and the provider's retry_after in seconds when it deferred us with one."""
         with self._transaction():
-            claimed = self._claim(outbox_id, self.now or utcnow(), self.accepted)
-        # Committed: forgotten only now, so a failed claim leaves it for __exit__ to record.
-        self.accepted = None
+            claimed = self._claim(outbox_id, self.now or utcnow())
         if isinstance(claimed, str):
             return claimed, None
         channel_name, message, invited = claimed
@@ -319,12 +317,45 @@ class _Job:
             if _release(self.runtime, outbox_id, exc):
                 return FAILED, None
             return RETRY, None
-        self.accepted = (outbox_id, provider_id, utcnow(), invited)
+        self._record(outbox_id, provider_id, utcnow(), invited)
         return SENT, None
 
-    def _claim(self, outbox_id, now, accepted=None):
-        """Record `accepted`; pending -> sending; the message to send, or why not (the row is settled for that reason)."""
-        row = send_rows.record_and_claim(self.connection, accepted, outbox_id, now)
+    def _record(self, outbox_id, provider_id, now, invited):
+        """The provider's id on the row, committed before anything else: a crash from here on leaves it known sent, not unsure.
+
+        The database may be down at that moment: the id is only in this
+        process, so the record is tried again with growing pauses for
+        RECORD_PATIENCE seconds before the row is left unsure.
+        """
+        pauses = _record_pauses()
+        while True:
+            try:
+                if self.connection is None:
+                    self._connect()
+                with self._transaction():
+                    send_rows.record_sent(self.connection, outbox_id, provider_id, now, invitation_id=invited)
+                return
+            except DBAPIError as exc:
+                pause = next(pauses, None)
+                if pause is None:
+                    log.error("outbox %s: sent, but its record failed for %ds (%s); left unsure", outbox_id, RECORD_PATIENCE, type(exc).__name__)
+                    raise
+                log.warning("outbox %s: sent, record failed (%s); trying again in %.1fs", outbox_id, type(exc).__name__, pause)
+                time.sleep(pause)
+                self._reconnect()
+
+    def _reconnect(self):
+        """Drop the connection the outage broke; the next try opens a new one."""
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            except DBAPIError:
+                pass
+        self.connection = None
+
+    def _claim(self, outbox_id, now):
+        """pending -> sending; the message to send, or why not (the row is settled for that reason)."""
+        row = send_rows.claim(self.connection, outbox_id, now)
         if row is None:
             # Sent, failed, taken by another worker, or held till later: nothing to do now.
             return SKIPPED
@@ -383,6 +414,15 @@ class _Job:
 def _with_code(runtime, row) -> str | None:
     """The body as it goes out, the invitation's code set in its slot: only in memory, never written back (A7)."""
     return code_slots.rendered(runtime.vault, row.kind, row.body, row.invitation_id, row.code_enc)
+
+
+def _record_pauses():
+    """Pauses between tries of a record: doubling from half a second, RECORD_PATIENCE seconds in all."""
+    pause, spent = 0.5, 0.0
+    while spent + pause <= RECORD_PATIENCE:
+        yield pause
+        spent += pause
+        pause = min(pause * 2, 8.0)
 
 
 def _release(runtime, outbox_id, exc) -> bool:

@@ -3,12 +3,12 @@
 The job runs them inside its own transactions (see workers/send.py); none
 commits. Rows come back as Core rows with the outbox's column names.
 
-On PostgreSQL recording a sent message and claiming the next is one
-statement (data-modifying CTEs), and so is recording one alone: each is
-atomic by itself, so the job runs them in autocommit, one round trip a
-message instead of five (BEGIN, record, invite, claim, COMMIT). SQLite has
+On PostgreSQL recording a sent message (the outbox row and its invitation)
+is one statement (data-modifying CTEs), and so is a claim: each is atomic
+by itself, so the job runs them in autocommit, two round trips a message
+instead of six (BEGIN, claim, COMMIT; BEGIN, record, invite, COMMIT). SQLite has
 no data-modifying CTEs; there they are separate statements in the job's
-transaction, which costs no round trips in process.
+transactions, which costs no round trips in process.
 """
 from datetime import datetime
 
@@ -136,7 +136,7 @@ _INVITED = (
 )
 
 
-# The same record as one statement for PostgreSQL: the previous message sent (or, if its status
+# The same record as one statement for PostgreSQL: the message sent (or, if its status
 # callback came first, given its provider id), and its invitation invited; bind names prev_*.
 _SENT_CTE = _sent("prev_id", "prev_provider_id", "prev_now").returning(OutboxMessage.id).cte("sent")
 _SENT_LATE_CTE = (
@@ -153,23 +153,12 @@ _INVITED_CTE = (
     .returning(Invitation.id)
     .cte("invited")
 )
-_RECORD_AND_CLAIM = _CLAIM.add_cte(_SENT_CTE).add_cte(_SENT_LATE_CTE).add_cte(_INVITED_CTE)
 _RECORD = select(_SENT_CTE.c.id).add_cte(_SENT_LATE_CTE).add_cte(_INVITED_CTE)
 
 
 def one_statement(connection) -> bool:
     """Whether recording and claiming are single statements here (PostgreSQL), safe to run in autocommit."""
     return connection.dialect.name == "postgresql"
-
-
-def record_and_claim(connection, accepted: tuple | None, outbox_id: int, now: datetime):
-    """Record `accepted` (outbox id, provider id, moment, invitation id or None) as sent, then claim `outbox_id`."""
-    if accepted is None:
-        return claim(connection, outbox_id, now)
-    if not one_statement(connection):
-        record_sent(connection, *accepted)
-        return claim(connection, outbox_id, now)
-    return connection.execute(_RECORD_AND_CLAIM, {**_previous(*accepted), "outbox_id": outbox_id, "now": now}).first()
 
 
 def _previous(outbox_id: int, provider_id: str, now: datetime, invitation_id: int | None = None) -> dict:

@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 
+from redis.exceptions import RedisError
 from telegram import Bot
 from telegram import InlineKeyboardButton
 from telegram import InlineKeyboardMarkup
@@ -257,7 +258,12 @@ class TelegramChannel:
             if failure.retry_after:
                 self.pacer.hold(message.address, failure.retry_after)
             raise
-        self.pacer.sent(message.address)
+        try:
+            self.pacer.sent(message.address)
+        except RedisError as exc:
+            # Telegram took the message: a stalled Redis must not turn that into a failure the worker
+            # would send again. The chat's second was taken before the send; it only starts earlier.
+            log.warning("telegram: sent, but the pace was not moved on (%s)", type(exc).__name__)
         return str(sent.message_id)
 
     def bot(self) -> Bot:

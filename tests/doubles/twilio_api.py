@@ -48,6 +48,8 @@ class TwilioApiDouble:
         self.messages = []
         self.requests = 0
         self.lookups = 0  # GET Messages.json: lookups of what was sent
+        # Lookups still to answer 503 (Twilio's API down while its sending goes on).
+        self.failing_lookups = 0
         self._script = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -268,6 +270,10 @@ def _handler_for(double):
                     return self._answer(*_error(401, 20003, "Authenticate"))
                 with double._lock:
                     double.lookups += 1
+                    failing = double.failing_lookups > 0
+                    double.failing_lookups -= failing
+                if failing:
+                    return self._answer(*_error(503, 20503, "Service Unavailable"))
                 return self._answer(200, double._list(match["account"], path, parse_qs(query)), {})
             return self._answer(*_error(404, 20404, f"The requested resource {self.path} was not found"))
 

@@ -1,5 +1,6 @@
 """The soak's ledger: messages expected, sent, duplicated and lost; answers expected, stored and linkable."""
 import json
+import logging
 from collections import Counter
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
@@ -38,7 +39,41 @@ def answers_per_respondent() -> int:
     return len(state.answers)
 
 
-def messages(config, twilio, telegram) -> dict:
+class UnsureSends(logging.Handler):
+    """What the outbox sweeper decided about rows left unsure, from workers/unsure_sends.py's log in this process.
+
+    Counted from the log, not the rows: a finished conversation's rows are deleted (A1), counts and all.
+    """
+
+    KINDS = {
+        "cannot say; sent again": "telegram_sent_again",
+        "the provider had it": "sms_found",
+        "sent again without asking": "sms_sent_again",
+        "could not look up": "lookup_failed",
+    }
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.counts = Counter()
+        self._logger = logging.getLogger("workers.unsure_sends")
+        self._level = self._logger.level
+
+    def __enter__(self):
+        self._logger.addHandler(self)
+        self._logger.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *_exc):
+        self._logger.removeHandler(self)
+        self._logger.setLevel(self._level)
+
+    def emit(self, record):
+        for words, kind in self.KINDS.items():
+            if words in str(record.msg):
+                self.counts[kind] += 1
+
+
+def messages(config, twilio, telegram, unsure: Counter) -> dict:
     """Outbox rows against what the doubles received: SMS by the ?ref= of each status callback, Telegram by chat and text."""
     with Runtime(config).session() as session:
         rows = session.execute(select(OutboxMessage.id, OutboxMessage.channel, OutboxMessage.kind, OutboxMessage.status)).all()
@@ -54,9 +89,15 @@ def messages(config, twilio, telegram) -> dict:
         "expected": expected,
         "sent": sent,
         "duplicated": sms_duplicates + chat_duplicates,
-        # Twilio accepted the first copy and its status callback said so (?ref=): these must be none.
+        # An SMS row Twilio took twice (each create names its row in the callback URL's ?ref=): these must be none.
         "duplicated_confirmed": sms_duplicates,
         "duplicated_telegram": chat_duplicates,
+        # Telegram cannot say whether it took a message its worker died waiting for: each one sent again is a possible duplicate.
+        "telegram_sent_again_unsure": unsure["telegram_sent_again"],
+        # SMS rows the sweeper found unsure: found in Twilio's list (not sent again), or sent again past the lookups' cap.
+        "sms_found_unsure": unsure["sms_found"],
+        "sms_sent_again_unsure": unsure["sms_sent_again"],
+        "lookups_failed": unsure["lookup_failed"],
         "lost": expected - sent,
         "not_final": sum(1 for row in rows if row.status in ("pending", "sending")),
         "failed": sum(1 for row in rows if row.status in ("failed", "undelivered")),

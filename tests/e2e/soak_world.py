@@ -61,6 +61,8 @@ def soak_config(tmp_path, redis_url, twilio_url, telegram_url, port) -> Config:
         twilio_timeout=2.0,
         pending_grace=2.0,
         sending_grace=4.0,
+        # A Telegram send left unsure (its worker killed mid-call) is sent again after this: the soak's minutes, not 15.
+        unsure_grace=8.0,
     )
 
 

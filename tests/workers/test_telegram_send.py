@@ -147,3 +147,20 @@ def test_429_rescheduled_with_real_redis(real_tg_runtime, telegram_api):
     [job_id] = queue.scheduled_job_registry.get_job_ids()
     assert queue.fetch_job(job_id).args == (ids,)
     assert queue.failed_job_registry.count == 0
+
+
+def test_a_message_telegram_took_is_sent_once_when_redis_fails_right_after(tg_runtime, telegram_api, monkeypatch):
+    # Redis stalls between Telegram's answer and the pace's note of it: the message is sent, not failed and sent again.
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    [outbox_id] = queue_questions(tg_runtime, [7001])
+    pacer = channel_for("telegram", tg_runtime).pacer
+
+    def stalled(_chat_id):
+        raise RedisTimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr(pacer, "sent", stalled)
+    work(tg_runtime)
+    [row] = rows(tg_runtime, [outbox_id])
+    assert (row.status, row.provider_id) == ("sent", str(telegram_api.sent[0]["message_id"]))
+    assert len(telegram_api.sent) == 1
