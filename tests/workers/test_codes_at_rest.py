@@ -20,7 +20,7 @@ from service.closing import close
 from service.code_slots import CODE_SLOT
 from service.codes import code_hash
 from service.invitations import invitation_text
-from service.invitations import survey_title
+from service.surveys import survey_title
 from service.models import Base
 from service.models import Campaign
 from service.models import Conversation

@@ -20,7 +20,7 @@ from service import runtime as runtimes
 from service.models import OutboxMessage
 from tests import outbox_rows
 from tests.workers import processes
-from workers.send import enqueue_send
+from service.send_jobs import enqueue_send
 
 pytestmark = pytest.mark.redis
 PHONES = ["+4791000011", "+4791000012"]
