@@ -101,6 +101,9 @@ def coarsen(rows: list[ExportRow], protected: Protected, k: int) -> list[ExportR
             row.node = layout.parent[row.node]
         if row.group not in layout.groups or (row.node, row.group) in hidden:
             row.group = row.group if not layout.groups else ANY
+    if (ORG, ALL) in hidden:
+        # Rows under the organisation's label would publish its hidden figures, less the shown ones.
+        rows = [row for row in rows if row.node != ORG]
     changed = True
     while changed:
         changed = False

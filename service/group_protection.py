@@ -30,6 +30,7 @@ the block it protects (and so how many answers that one lacks).
 """
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Iterable
 from typing import Mapping
 
 from .result_tables import ALL
@@ -52,6 +53,8 @@ class Reason:
     answers: int
     protects: tuple | None = None
     needed: int = 0
+    # Held at a release because it gained 1 to k-1 answers since the one before (or protects such a gain).
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,11 @@ class QuestionBlocks:
     sums: Mapping = field(default_factory=dict)
 
 
-def protect_blocks(layout: Layout, answers: Mapping[tuple, int], questions: list[QuestionBlocks], k: int) -> dict:
-    """{hidden block: Reason}: blocks below k and their complements, safe against the integer reader."""
-    hidden = {block: Reason(n) for block, n in answers.items() if 0 < n < k}
+def protect_blocks(layout: Layout, answers: Mapping[tuple, int], questions: list[QuestionBlocks], k: int,
+                   held: Iterable = ()) -> dict:
+    """{hidden block: Reason}: blocks below k, the `held` ones and their complements, safe against the integer reader."""
+    hidden = {block: Reason(answers[block], late=True) for block in held if answers.get(block, 0) > 0}
+    hidden.update({block: Reason(n) for block, n in answers.items() if 0 < n < k})
     equations = block_equations(layout, lambda block: block)
     by_block: dict = {}
     for index, equation in enumerate(equations):

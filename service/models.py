@@ -434,6 +434,8 @@ class Release(Base):
     sets: Mapped[int] = mapped_column(Integer)
     # "close" or "interim"
     kind: Mapped[str] = mapped_column(String(16))
+    # Blocks hidden from this release on, as [node, column] pairs: they gained 1 to k-1 answers in it, or protect such a gain.
+    held: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
 
 
 class ReleaseRequest(Base):

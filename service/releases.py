@@ -1,7 +1,9 @@
 """Releases (A3): the pool goes to the answer side only at close, or in an interim release of >= k per changed group.
 
-Between releases nothing on the answer side changes, so comparing two sets of
-results isolates no fewer than k answers in any group. A release writes its
+Between releases nothing on the answer side changes, and each release after the
+first holds back the groups it changes by 1 to k-1 answers, with their
+complements (results.change_holds): comparing two sets of results isolates
+no fewer than k answers in any group. A release writes its
 sets in shuffled order with fresh random ids; the tables keep no insertion
 order (WITHOUT ROWID on SQLite), so neither order nor time links a set to
 whoever finished when.
@@ -16,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from . import results
 from .models import MODES
 from .models import Answer
 from .models import Campaign
@@ -146,9 +149,13 @@ def release(session, runtime, campaign_id: int) -> int:
     else:
         return 0
     if pooled:
-        _write(session, runtime, pooled)
         number = (session.scalar(select(func.max(Release.number)).where(Release.campaign_id == campaign_id)) or 0) + 1
-        session.add(Release(campaign_id=campaign_id, number=number, released_on=utcnow().date(), sets=len(pooled), kind=kind))
+        # After a first release, what this one adds is read by comparing the two: protect that change too.
+        before = results.snapshot(session, campaign) if number > 1 else None
+        _write(session, runtime, pooled)
+        held = results.change_holds(session, campaign, runtime.config.min_cell, before) if before else None
+        session.add(Release(campaign_id=campaign_id, number=number, released_on=utcnow().date(), sets=len(pooled),
+                            kind=kind, held=held or None))
     session.execute(delete(ReleaseRequest).where(ReleaseRequest.campaign_id == campaign_id))
     return len(pooled)
 

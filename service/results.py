@@ -22,6 +22,7 @@ from flows.model import Survey
 from . import answer_data
 from .comments import comment_lists
 from .models import Campaign
+from .models import Release
 from .models import RespondentGroup
 from .models import Unit
 from .group_protection import QuestionBlocks
@@ -49,28 +50,90 @@ class Protected:
 
 
 def protect_campaign(session, campaign: Campaign, min_cell: int, rows: dict | None = None) -> Protected:
-    """The blocks hidden in every page, export and API answer: below min_cell, or their complements."""
+    """The blocks hidden in every page, export and API answer: below min_cell, held at a release, or their complements."""
     survey = survey_of(campaign.survey_version)
     counts = answer_data.response_counts(session, campaign.id)
-    unit_ids = {unit.id for unit in campaign.units} | {unit_id for unit_id, _g, _n in counts}
-    units = {unit.id: unit for unit in session.scalars(select(Unit).where(Unit.organisation_id == campaign.organisation_id))}
-    layout = build_layout(unit_ids, {unit_id: unit.parent_id for unit_id, unit in units.items()}, [g for _u, g, _n in counts])
-    leaf_values = {}
-    for unit_id, group_id, count in counts:
-        for block in layout.leaf_block(unit_id, group_id):
-            leaf_values[block] = leaf_values.get(block, 0) + count
-    totals = rollup(layout, leaf_values)
+    layout, units = _layout(session, campaign, counts)
+    totals = _totals(layout, counts)
     rows = question_rows(session, campaign.id, survey) if rows is None else rows
     figures = [question_blocks(layout, totals, question, question_values(layout, question, rows[question.id]))
                for question in survey.questions]
-    reasons = protect_blocks(layout, totals, figures, min_cell)
+    reasons = protect_blocks(layout, totals, figures, min_cell, held=_held(session, campaign.id))
     groups = dict(session.execute(
         select(RespondentGroup.id, RespondentGroup.name).where(RespondentGroup.organisation_id == campaign.organisation_id)
     ).all())
+    unit_ids = {node[1] for node in layout.nodes if node[0] == "unit"}
     names = {("unit", unit_id): units[unit_id].name if unit_id in units else str(unit_id) for unit_id in unit_ids}
     names.update({("area", unit_id): unit.name for unit_id, unit in units.items()})
     names.update({("group", group_id): name for group_id, name in groups.items()})
     return Protected(layout, names, totals, set(reasons), reasons)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the answer side held just before a release: responses per (unit, group) and answer rows."""
+
+    counts: list
+    rows: dict
+
+
+def snapshot(session, campaign: Campaign) -> Snapshot:
+    """The answer side of `campaign` now, to measure what a release changes."""
+    return Snapshot(answer_data.response_counts(session, campaign.id),
+                    question_rows(session, campaign.id, survey_of(campaign.survey_version)))
+
+
+def change_holds(session, campaign: Campaign, min_cell: int, before: Snapshot) -> list:
+    """Blocks a release must hide from now on: those that gained 1 to k-1 answers since `before`, and complements (A3).
+
+    Comparing the results before and after a release gives the change; that
+    change is protected like a campaign of its own, so that it isolates no
+    fewer than k answers in any group.
+    """
+    survey = survey_of(campaign.survey_version)
+    counts = answer_data.response_counts(session, campaign.id)
+    layout, _units = _layout(session, campaign, counts)
+    after, earlier = _totals(layout, counts), _totals(layout, before.counts)
+    gains = {block: after[block] - earlier[block] for block in after}
+    rows = question_rows(session, campaign.id, survey)
+    figures = []
+    for question in survey.questions:
+        now, then = question_values(layout, question, rows[question.id]), question_values(layout, question, before.rows[question.id])
+        figures.append(question_blocks(layout, gains, question, {key: value - then[key] for key, value in now.items()}))
+    return sorted((_block_json(block) for block in protect_blocks(layout, gains, figures, min_cell)), key=repr)
+
+
+def _layout(session, campaign: Campaign, counts) -> tuple[Layout, dict]:
+    """The campaign's unit tree and response groups, and the organisation's units by id."""
+    unit_ids = {unit.id for unit in campaign.units} | {unit_id for unit_id, _g, _n in counts}
+    units = {unit.id: unit for unit in session.scalars(select(Unit).where(Unit.organisation_id == campaign.organisation_id))}
+    layout = build_layout(unit_ids, {unit_id: unit.parent_id for unit_id, unit in units.items()}, [g for _u, g, _n in counts])
+    return layout, units
+
+
+def _totals(layout: Layout, counts) -> dict:
+    """Responses of every block from (unit, group, responses) rows."""
+    leaf_values = {}
+    for unit_id, group_id, count in counts:
+        for block in layout.leaf_block(unit_id, group_id):
+            leaf_values[block] = leaf_values.get(block, 0) + count
+    return rollup(layout, leaf_values)
+
+
+def _held(session, campaign_id: int) -> set:
+    """Every block a release of the campaign held back (see change_holds)."""
+    held = session.scalars(select(Release.held).where(Release.campaign_id == campaign_id, Release.held.is_not(None)))
+    return {_block_of(entry) for blocks in held if blocks for entry in blocks}
+
+
+def _block_json(block) -> list:
+    node, column = block
+    return [list(node), column if isinstance(column, str) else list(column)]
+
+
+def _block_of(entry) -> tuple:
+    node, column = entry
+    return tuple(node), column if isinstance(column, str) else tuple(column)
 
 
 def question_values(layout: Layout, question, rows) -> dict:
@@ -217,6 +280,9 @@ def hidden_reason(block, reasons: dict, min_cell: int) -> dict | None:
     reason = reasons.get(block)
     if reason is None:
         return None
+    if reason.late or reason.protects is not None and getattr(reasons.get(reason.protects), "late", False):
+        # Its gain since the release before would show (or the gain it protects would); no more answers can come.
+        return {"kind": "late_answers", "more_needed": 0}
     if reason.protects is None:
         return {"kind": "few_answers", "answers": reason.answers, "more_needed": max(0, min_cell - reason.answers)}
     node, group = reason.protects

@@ -76,7 +76,9 @@ def attack_readings(readings: list[Reading], questions=None, k: int = 5) -> list
     change in a block that gained 1 to k-1 answers (the answers of those few)."""
     structure = readings[-1].documents[0]
     leaves = {leaf for reading in readings for leaf in reading.leaves}
-    members = _members(structure, leaves)
+    # The unit tree as any reading drew it: a release may leave out a node another one showed.
+    units = {unit["key"]: unit for reading in readings for document in reading.documents for unit in document["units"]}
+    members = _members({**structure, "units": list(units.values())}, leaves)
     pins = []
     for question in structure["questions"]:
         if questions is None or question["id"] in questions:
@@ -145,7 +147,8 @@ def _members(document: dict, leaves) -> dict:
         while unit_key is not None:
             if unit_key == node:
                 return True
-            unit_key = parents.get(unit_key)
+            # A node the reader's documents leave out (an area above her units) is still under the organisation.
+            unit_key = parents.get(unit_key, "organisation") if unit_key != "organisation" else None
         return False
 
     columns = ["all"] + [group["key"] for group in document["groups"]]
