@@ -7,6 +7,7 @@ from sqlalchemy import exists
 from sqlalchemy import or_
 from sqlalchemy import update
 
+from .models import NUDGE_NUMBER
 from .models import Conversation
 from .models import OutboxMessage
 from .models import ReminderSend
@@ -17,8 +18,6 @@ log = logging.getLogger(__name__)
 SETTLED = ("sent", "delivered", "failed", "undelivered")
 # Invitations and reminders stay for progress (delivered, failed by reason); every other row spoke inside a conversation.
 DISPATCH_KINDS = ("invitation", "reminder")
-# The stalled-conversation nudge's reminder number: it goes only to someone who started, so it says they did.
-NUDGE_NUMBER = 0
 
 
 def day_of(now: datetime) -> datetime:

@@ -338,6 +338,10 @@ class ReminderPolicy(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# The stalled-conversation nudge's reminder number: it goes only to someone who started, so it says they did.
+NUDGE_NUMBER = 0
+
+
 class ReminderSend(Base):
     """One reminder written for one invitation; the unique key makes a second one impossible."""
 

@@ -4,7 +4,7 @@ from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 
-from .dispatch_traces import NUDGE_NUMBER
+from .models import NUDGE_NUMBER
 from .models import OutboxMessage
 from .models import ReminderSend
 from .queue import after_commit_replies

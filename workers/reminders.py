@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import joinedload
 
 from service import runtime as runtimes
+from service.models import NUDGE_NUMBER
 from service.models import Campaign
 from service.models import Conversation
 from service.models import Invitation
@@ -53,7 +54,6 @@ MAX_BATCHES = 200
 ACTIVE_GRACE = timedelta(hours=1)
 # A conversation locked by the runner right now is looked at again this much later.
 BUSY_RETRY = timedelta(minutes=1)
-NUDGE_NUMBER = 0
 # Batches written at once on PostgreSQL, each on its own connection: most of a
 # batch's time is the server's (index and foreign-key upkeep, WAL), which runs
 # on one core per connection, while this process works out the next batch.
