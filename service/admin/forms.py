@@ -1,4 +1,5 @@
 """Reading form fields: each reader returns a value or records an error for its field."""
+import unicodedata
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,10 @@ class Form:
             return None
         if len(value) > max_length:
             self.errors[name] = _("At most %(n)s characters.", n=max_length)
+            return None
+        if any(unicodedata.category(ch) == "Cc" for ch in value):
+            # Every text field is one line; PostgreSQL refuses NUL in text outright.
+            self.errors[name] = _("Control characters are not allowed.")
             return None
         return value
 

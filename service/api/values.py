@@ -1,4 +1,5 @@
 """Reading request values and writing model objects as JSON."""
+import unicodedata
 from datetime import datetime
 
 from ..url_ids import LARGEST_ID
@@ -46,6 +47,9 @@ def read_text(value, name: str, max_length: int = 200, required: bool = True) ->
         raise invalid(f"{name} is required", field=name)
     if len(value.strip()) > max_length:
         raise invalid(f"{name} is longer than {max_length} characters", field=name)
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        # A name is one line; PostgreSQL refuses NUL in text outright.
+        raise invalid(f"{name} must not contain control characters", field=name)
     return value.strip()
 
 

@@ -54,6 +54,15 @@ def test_a_unit_with_a_hostile_parent_id_is_no_server_error(client, runtime, par
     assert response.status_code < 500
 
 
+@pytest.mark.parametrize("name", ["\x00", "Ny\x00enhet", "Nord\x1b[31m"])
+def test_a_unit_or_group_named_with_control_characters_is_refused_with_a_sentence(client, runtime, name):
+    org = make_org(runtime)
+    login(client, org.admin)
+    for path, field in (("/admin/organisation/units", "name"), ("/admin/organisation/groups", "group_name")):
+        response = post(client, path, {field: name}, page="/admin/organisation")
+        assert response.status_code < 500 and "Control characters are not allowed." in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("raw, expected", [("1", 1), (str(LARGEST_ID), LARGEST_ID), (" 42 ", 42), *[(h, None) for h in HOSTILE], ("", None), (None, None)])
 def test_parsed_id(raw, expected):
     assert parsed_id(raw) == expected
