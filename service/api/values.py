@@ -1,7 +1,7 @@
 """Reading request values and writing model objects as JSON."""
 from datetime import datetime
 
-from ..url_ids import LARGEST_ID
+from ..infra.url_ids import LARGEST_ID
 from .errors import invalid
 
 
