@@ -23,7 +23,7 @@ from redis import Redis  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from service import db  # noqa: E402
+from service.infra import db  # noqa: E402
 from service.config import Config  # noqa: E402
 from service.models import Base  # noqa: E402
 from service.models import Campaign  # noqa: E402

@@ -37,13 +37,13 @@ from twilio.request_validator import RequestValidator  # noqa: E402
 from bench import common  # noqa: E402
 from bench import wrk  # noqa: E402
 from service.channels.base import InboundMessage  # noqa: E402
-from service.codes import code_hash  # noqa: E402
-from service.codes import new_code  # noqa: E402
+from service.dispatch.codes import code_hash  # noqa: E402
+from service.dispatch.codes import new_code  # noqa: E402
 from service.models import Invitation  # noqa: E402
 from service.models import OutboxMessage  # noqa: E402
 from service.models import utcnow  # noqa: E402
-from service.runner import handle_inbound  # noqa: E402
-from service.runtime import Runtime  # noqa: E402
+from service.conversation.runner import handle_inbound  # noqa: E402
+from service.infra.runtime import Runtime  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", 1 if common.QUICK else 5))
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", 2))

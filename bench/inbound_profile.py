@@ -33,8 +33,8 @@ from werkzeug.test import EnvironBuilder  # noqa: E402
 from bench import common  # noqa: E402
 from bench import inbound  # noqa: E402
 from service import create_app  # noqa: E402
-from service import db  # noqa: E402
-from service.runtime import Runtime  # noqa: E402
+from service.infra import db  # noqa: E402
+from service.infra.runtime import Runtime  # noqa: E402
 
 RESPONDENTS = int(os.environ.get("BENCH_RESPONDENTS", 10 if common.QUICK else 40))
 PROFILE = "--cprofile" in sys.argv

@@ -8,7 +8,7 @@ engineer's figures for one database); this adds a real Redis (the send jobs
 are really enqueued), both databases and the baseline: the same number of
 bare invitation rows, shaped like the upload's (random 64-character hashes,
 a ciphertext of the real length), written the fastest way the stack has
-(COPY on PostgreSQL, the driver's executemany on SQLite: service/bulk_sql.py)
+(COPY on PostgreSQL, the driver's executemany on SQLite: service/infra/bulk_sql.py)
 in one transaction (with the upload's page cache on SQLite); no parsing,
 hashing or encryption. On PostgreSQL the
 database server's CPU time (its processes for the bench database) is shown
@@ -29,16 +29,16 @@ from sqlalchemy import select  # noqa: E402
 from bench import common  # noqa: E402
 from bench.respondents_upload import csv_body  # noqa: E402
 from bench.respondents_upload import draft  # noqa: E402
-from service import campaigns  # noqa: E402
+from service.dispatch import campaigns  # noqa: E402
 from service import create_app  # noqa: E402
-from service import db  # noqa: E402
-from service.bulk_sql import insert_rows  # noqa: E402
-from service.bulk_sql import roomy_cache  # noqa: E402
+from service.infra import db  # noqa: E402
+from service.infra.bulk_sql import insert_rows  # noqa: E402
+from service.infra.bulk_sql import roomy_cache  # noqa: E402
 from service.models import Invitation  # noqa: E402
 from service.models import Campaign  # noqa: E402
 from service.models import OutboxMessage  # noqa: E402
 from service.models import utcnow  # noqa: E402
-from service.queue import SEND_QUEUE  # noqa: E402
+from service.infra.queue import SEND_QUEUE  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", 2000 if common.QUICK else 100_000))
 

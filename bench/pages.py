@@ -7,9 +7,9 @@ The app is called in process (Flask's test client): the figures are the
 server's time for a page, without a network. Each page is viewed VIEWS
 times. Before the views, the worker jobs run once as they would in service:
 `warm_results` (what a pool flush queues: the protected table computed for
-every reader, service/results_cache.py) and `refresh_progress` (what rq cron
+every reader, service/answer_side/results_cache.py) and `refresh_progress` (what rq cron
 does every 30 s for a large campaign someone follows,
-service/progress_snapshot.py); their times are printed as the cost moved off
+service/progress/snapshot.py); their times are printed as the cost moved off
 the pages. The baseline is the health check page.
 
 Rows are written with the driver directly (executemany of tuples on SQLite,
@@ -26,15 +26,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common  # noqa: E402
-from service import db  # noqa: E402
+from service.infra import db  # noqa: E402
 from service import create_app  # noqa: E402
-from service import runtime as runtimes  # noqa: E402
-from service.auth_tokens import create_token  # noqa: E402
+from service.infra import runtime as runtimes  # noqa: E402
+from service.accounts.tokens import create_token  # noqa: E402
 from service.models import Campaign  # noqa: E402
 from service.models import User  # noqa: E402
 from service.models import random_id  # noqa: E402
 from service.models import utcnow  # noqa: E402
-from service.passwords import hash_password  # noqa: E402
+from service.accounts.passwords import hash_password  # noqa: E402
 from service.surveys import survey_of  # noqa: E402
 from tests.service.admin_support import login  # noqa: E402
 from workers.progress_snapshots import refresh_progress  # noqa: E402
@@ -97,7 +97,7 @@ def build(runtime, campaign_id: int):
                 answers += [(ident, question, json.dumps(value), number) for question, value, number in answer_values(survey, draw)]
             write_rows(raw, "responses", RESPONSE_COLUMNS, responses)
             write_rows(raw, "answers", ANSWER_COLUMNS, answers)
-        # What the release keeps as it writes responses (service/releases.py).
+        # What the release keeps as it writes responses (service/answer_side/releases.py).
         write_rows(raw, "response_counts", ("campaign_id", "responses"), [(campaign_id, RESPONSES)])
     common.analyse(runtime.config.database_url)
 

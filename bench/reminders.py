@@ -29,14 +29,14 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bench import common  # noqa: E402
-from service import db  # noqa: E402
-from service import runtime as runtimes  # noqa: E402
+from service.infra import db  # noqa: E402
+from service.infra import runtime as runtimes  # noqa: E402
 from service.models import Invitation  # noqa: E402
 from service.models import OutboxMessage  # noqa: E402
 from service.models import ReminderSend  # noqa: E402
 from service.models import utcnow  # noqa: E402
-from service.queue import SEND_QUEUE  # noqa: E402
-from service.runtime import Runtime  # noqa: E402
+from service.infra.queue import SEND_QUEUE  # noqa: E402
+from service.infra.runtime import Runtime  # noqa: E402
 from workers import reminders as reminder_sweep  # noqa: E402
 from workers.reminders import sweep_reminders  # noqa: E402
 

@@ -19,10 +19,10 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service import campaigns  # noqa: E402
+from service.dispatch import campaigns  # noqa: E402
 from service import create_app  # noqa: E402
-from service import db  # noqa: E402
-from service.auth_tokens import create_token  # noqa: E402
+from service.infra import db  # noqa: E402
+from service.accounts.tokens import create_token  # noqa: E402
 from service.config import Config  # noqa: E402
 from service.models import Base  # noqa: E402
 from service.models import Campaign  # noqa: E402

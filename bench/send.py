@@ -38,20 +38,20 @@ from sqlalchemy import insert  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from bench import common  # noqa: E402
-from service import db  # noqa: E402
+from service.infra import db  # noqa: E402
 from service.models import Invitation  # noqa: E402
 from service.models import OutboxMessage  # noqa: E402
 from service.models import utcnow  # noqa: E402
-from service import runtime as runtimes  # noqa: E402
-from service.runtime import Runtime  # noqa: E402
+from service.infra import runtime as runtimes  # noqa: E402
+from service.infra.runtime import Runtime  # noqa: E402
 from tests.doubles.twilio_api import TwilioApiDouble  # noqa: E402
 from workers.schedule import sweep_outbox  # noqa: E402
-from service.queue import PIPELINE_JOBS  # noqa: E402
-from service.queue import SEND_QUEUE  # noqa: E402
-from service.queue import SEND_RETRY  # noqa: E402
-from service.queue import enqueue_all  # noqa: E402
+from service.infra.queue import PIPELINE_JOBS  # noqa: E402
+from service.infra.queue import SEND_QUEUE  # noqa: E402
+from service.infra.queue import SEND_RETRY  # noqa: E402
+from service.infra.queue import enqueue_all  # noqa: E402
 from workers.send import SQLITE_LANES  # noqa: E402
-from service.send_jobs import enqueue_send  # noqa: E402
+from service.outbox.send_jobs import enqueue_send  # noqa: E402
 from workers.send import send_outbox  # noqa: E402
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", 300 if common.QUICK else 6000))

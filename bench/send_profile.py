@@ -34,10 +34,10 @@ from sqlalchemy.engine import Engine  # noqa: E402
 
 from bench import common  # noqa: E402
 from bench.send import queue_invitations  # noqa: E402
-from service import db  # noqa: E402
-from service import runtime as runtimes  # noqa: E402
+from service.infra import db  # noqa: E402
+from service.infra import runtime as runtimes  # noqa: E402
 from service.models import OutboxMessage  # noqa: E402
-from service.runtime import Runtime  # noqa: E402
+from service.infra.runtime import Runtime  # noqa: E402
 from workers.send import send_outbox  # noqa: E402
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", 200 if common.QUICK else 1000))

@@ -4,10 +4,10 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import runtime as runtimes
-from . import url_ids
+from .infra import runtime as runtimes
+from .infra import url_ids
 from .config import Config
-from .runtime import Runtime
+from .infra.runtime import Runtime
 
 
 def create_app(config: Config | None = None, redis=None) -> Flask:
@@ -26,13 +26,13 @@ def create_app(config: Config | None = None, redis=None) -> Flask:
     app.extensions["svar"] = runtime
     url_ids.install(app)
 
-    # Here, not at the top: `import service.runtime` in a worker or the CLI would otherwise load the whole web app.
+    # Here, not at the top: `import service.infra.runtime` in a worker or the CLI would otherwise load the whole web app.
     from . import admin
     from . import api
-    from . import health
-    from . import simulator
-    from . import telegram_webhook
-    from . import webhooks
+    from .infra import health
+    from .channels import simulator_page as simulator
+    from .channels import telegram_webhook
+    from .channels import twilio_webhook as webhooks
     from .admin import security
 
     app.register_blueprint(health.bp)

@@ -34,7 +34,7 @@ class Config:
     database_url: str = field(default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{_var_dir() / 'svar.db'}"))
     # Where `svar run` keeps its SQLite database and the embedded Redis's files.
     var_dir: Path = field(default_factory=_var_dir)
-    # None means: start the embedded Redis (see service/embedded.py).
+    # None means: start the embedded Redis (see service/infra/embedded.py).
     redis_url: str | None = field(default_factory=lambda: _env("REDIS_URL"))
     secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", DEV_SECRET))
     data_key: str = field(default_factory=lambda: _env("SVAR_DATA_KEY", DEV_DATA_KEY))

@@ -115,7 +115,7 @@ class LoginSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Written at most once a minute (see service/login_sessions.py), not on every page.
+    # Written at most once a minute (see service/accounts/login_sessions.py), not on every page.
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set by logout, expiry, a password change, deactivation or "log out everywhere".
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -197,7 +197,7 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # When the dispatch tables were rewritten after close, so the deleted rows left the files (service/page_scrub.py).
+    # When the dispatch tables were rewritten after close, so the deleted rows left the files (service/dispatch/page_scrub.py).
     pages_scrubbed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     survey_version: Mapped[SurveyVersion] = relationship()
     organisation: Mapped[Organisation] = relationship()
@@ -236,7 +236,7 @@ class Invitation(Base):
     language: Mapped[str] = mapped_column(String(16))
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The code encrypted (Vault.encrypt_codes) for the messages that carry it, set in only at send
-    # time (service/code_slots.py); erased at completion, opt-out and close. Paper codes have none.
+    # time (service/outbox/code_slots.py); erased at completion, opt-out and close. Paper codes have none.
     code_enc: Mapped[str | None] = mapped_column(Text)
     address_enc: Mapped[str | None] = mapped_column(Text)
     address_hash: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -355,7 +355,7 @@ class ReminderSend(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     __table_args__ = (
         UniqueConstraint("invitation_id", "number"),
-        # The nudges alone, for the sweeper that forgets them once their conversation ended (service/dispatch_traces.py).
+        # The nudges alone, for the sweeper that forgets them once their conversation ended (service/dispatch/traces.py).
         Index("ix_reminder_sends_nudges", "invitation_id", postgresql_where=text("number = 0"), sqlite_where=text("number = 0")),
     )
 

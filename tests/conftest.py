@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import text
 
 from service import create_app
-from service import db
-from service import runtime as runtimes
+from service.infra import db
+from service.infra import runtime as runtimes
 from service.config import Config
 from service.models import Base
-from service.runtime import Runtime
+from service.infra.runtime import Runtime
 
 TEST_DATA_KEY = "test-data-key"
 
@@ -66,7 +66,7 @@ def redis():
 
 @pytest.fixture
 def runtime(config, redis):
-    """The test's runtime, also the one jobs get from `service.runtime.current()`."""
+    """The test's runtime, also the one jobs get from `service.infra.runtime.current()`."""
     runtime = Runtime(config, redis=redis)
     runtimes.install(runtime)
     return runtime

@@ -3,8 +3,8 @@ from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
 
-from service.codes import code_hash
-from service.codes import new_code
+from service.dispatch.codes import code_hash
+from service.dispatch.codes import new_code
 from service.models import Campaign
 from service.models import Invitation
 from service.models import Organisation

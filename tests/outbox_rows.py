@@ -2,7 +2,7 @@
 from datetime import datetime
 from datetime import timezone
 
-from service import code_slots
+from service.outbox import code_slots
 from service.models import Campaign
 from service.models import Invitation
 from service.models import Organisation

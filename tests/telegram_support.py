@@ -3,10 +3,10 @@ import pytest
 from rq import SimpleWorker
 
 from service import create_app
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from service.channels import channel_for
-from service.queue import SEND_QUEUE
-from service.runtime import Runtime
+from service.infra.queue import SEND_QUEUE
+from service.infra.runtime import Runtime
 from tests.doubles.fixtures import TELEGRAM_SECRET
 from tests.doubles.fixtures import telegram_api  # noqa: F401
 from tests.doubles.fixtures import telegram_config  # noqa: F401

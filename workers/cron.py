@@ -2,7 +2,7 @@
 from rq import cron
 
 from service.config import Config
-from service.queue import DEFAULT_QUEUE
+from service.infra.queue import DEFAULT_QUEUE
 from workers.progress_snapshots import refresh_viewed_progress
 from workers.reminders import sweep_reminders
 from workers.schedule import close_due_campaigns
@@ -20,5 +20,5 @@ cron.register(release_due_pools, DEFAULT_QUEUE, interval=60)
 cron.register(sweep_reminders, DEFAULT_QUEUE, interval=60)
 cron.register(purge_conversation_traces, DEFAULT_QUEUE, interval=60)
 cron.register(purge_receipts, DEFAULT_QUEUE, interval=3600)
-# Progress pages of large campaigns read snapshots at most this old (service/progress_snapshot.py).
+# Progress pages of large campaigns read snapshots at most this old (service/progress/snapshot.py).
 cron.register(refresh_viewed_progress, DEFAULT_QUEUE, interval=30)

@@ -1,10 +1,10 @@
-"""Jobs that keep progress snapshots of large open campaigns fresh (see service/progress_snapshot.py)."""
+"""Jobs that keep progress snapshots of large open campaigns fresh (see service/progress/snapshot.py)."""
 import logging
 
 from sqlalchemy import select
 
-from service import progress_snapshot
-from service import runtime as runtimes
+from service.progress import snapshot as progress_snapshot
+from service.infra import runtime as runtimes
 from service.models import Campaign
 
 log = logging.getLogger(__name__)

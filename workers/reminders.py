@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import joinedload
 
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from service.models import NUDGE_NUMBER
 from service.models import Campaign
 from service.models import Conversation
@@ -30,20 +30,20 @@ from service.models import OptOut
 from service.models import ReminderPolicy
 from service.models import ReminderSend
 from service.models import utcnow
-from service.quiet_hours import is_open
-from service.reminder_plan import NUDGE
-from service.reminder_plan import due_step
-from service.reminder_plan import next_due
-from service.reminder_policy import REMINDABLE
-from service.reminder_writes import reschedule
-from service.reminder_writes import write_reminders
-from service.reminders import CampaignContext
-from service.reminders import claim_numbers
-from service.reminders import conversation_of
-from service.reminders import link_outbox
-from service.reminders import opted_out
-from service.reminders import reminder_row
-from service.reminders import write_reminder
+from service.reminders.quiet_hours import is_open
+from service.reminders.plan import NUDGE
+from service.reminders.plan import due_step
+from service.reminders.plan import next_due
+from service.reminders.policy import REMINDABLE
+from service.reminders.writes import reschedule
+from service.reminders.writes import write_reminders
+from service.reminders.sending import CampaignContext
+from service.reminders.sending import claim_numbers
+from service.reminders.sending import conversation_of
+from service.reminders.sending import link_outbox
+from service.reminders.sending import opted_out
+from service.reminders.sending import reminder_row
+from service.reminders.sending import write_reminder
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def _reminder_batch(session, runtime, now) -> tuple[int, int]:
 
     One query claims the batch with its opt-outs and conversations; the
     reminder records with their outbox rows, and the new schedules, take one
-    statement each (service/reminder_writes.py). Only reminders mid-survey go
+    statement each (service/reminders/writes.py). Only reminders mid-survey go
     one by one, through the runner.
     """
     # By due time alone: the index gives the rows in order, and LIMIT stops

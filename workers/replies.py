@@ -1,4 +1,4 @@
-"""The replies drainer: one job sends the replies list's ids in batches (the list itself: service/reply_list.py).
+"""The replies drainer: one job sends the replies list's ids in batches (the list itself: service/infra/reply_list.py).
 
 A reply was one RQ job, and RQ's bookkeeping cost about twice the send.
 Now the after-commit pipeline pushes the ids to a list; the drainer pops a
@@ -15,13 +15,13 @@ from datetime import timedelta
 from rq import Retry
 from rq.timeouts import JobTimeoutException
 
-from service import runtime as runtimes
-from service.queue import SEND_QUEUE
-from service.queue import SEND_RETRY
-from service.reply_list import EMPTY
-from service.reply_list import YIELD
-from service.reply_list import enqueue_drain
-from service.reply_list import pop
+from service.infra import runtime as runtimes
+from service.infra.queue import SEND_QUEUE
+from service.infra.queue import SEND_RETRY
+from service.infra.reply_list import EMPTY
+from service.infra.reply_list import YIELD
+from service.infra.reply_list import enqueue_drain
+from service.infra.reply_list import pop
 from workers.send import lane_count
 from workers.send import send_outbox
 

@@ -30,8 +30,8 @@ import workers.replies  # noqa: F401
 import workers.schedule  # noqa: F401
 import workers.send  # noqa: F401
 import workers.store  # noqa: F401
-from service import db
-from service import runtime as runtimes
+from service.infra import db
+from service.infra import runtime as runtimes
 from workers.send import warm_up
 
 log = logging.getLogger(__name__)

@@ -10,21 +10,21 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 
-from service import runtime as runtimes
-from service.campaigns import open_campaign
-from service.closing import close
-from service.db import engine_for
-from service.dispatch_traces import checkpoint
-from service.dispatch_traces import forget_conversation_rows
+from service.infra import runtime as runtimes
+from service.dispatch.campaigns import open_campaign
+from service.dispatch.closing import close
+from service.infra.db import engine_for
+from service.dispatch.traces import checkpoint
+from service.dispatch.traces import forget_conversation_rows
 from service.models import Campaign
 from service.models import InboundReceipt
 from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import utcnow
-from service.queue import SEND_QUEUE
-from service.releases import due_campaigns
-from service.reply_list import listed_ids
-from service.send_jobs import enqueue_send_by_lane
+from service.infra.queue import SEND_QUEUE
+from service.answer_side.releases import due_campaigns
+from service.infra.reply_list import listed_ids
+from service.outbox.send_jobs import enqueue_send_by_lane
 from workers import unsure_sends
 from workers.store import release_pool
 
@@ -148,8 +148,8 @@ def scrub_closed_campaigns(now: datetime | None = None) -> int:
     Driven by the database (campaigns.pages_scrubbed_at), so a failed or
     lock-timed-out rewrite is tried again at the next sweep.
     """
-    from service import page_scrub
-    from service.db import engine_for
+    from service.dispatch import page_scrub
+    from service.infra.db import engine_for
 
     runtime = runtimes.current()
     with runtime.transaction() as session:

@@ -22,10 +22,10 @@ from cryptography.fernet import InvalidToken
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from service import code_slots
-from service import db
-from service import optouts
-from service import runtime as runtimes
+from service.outbox import code_slots
+from service.infra import db
+from service.dispatch import optouts
+from service.infra import runtime as runtimes
 from service.channels import channel_for
 from service.channels.base import OutcomeUnknown
 from service.channels.base import OutgoingMessage
@@ -37,8 +37,8 @@ from service.models import Campaign
 from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import utcnow
-from service.queue import SEND_QUEUE
-from service.queue import SEND_RETRY
+from service.infra.queue import SEND_QUEUE
+from service.infra.queue import SEND_RETRY
 from workers import send_gate
 from workers import send_rows
 
@@ -62,7 +62,7 @@ UNSOLICITED = ("invitation", "reminder")
 _ONE_AT_A_TIME = {"telegram": threading.Lock(), "simulator": threading.Lock()}
 # SQLite lets one writer in at a time anyway: the lanes of a process take turns at this lock
 # before queuing at the database's file lock, where a wait costs a blocking flock() on a helper
-# thread and two wake-ups (service/sqlite_writer.py; 918 of 950 transactions waited there with four lanes).
+# thread and two wake-ups (service/infra/sqlite_writer.py; 918 of 950 transactions waited there with four lanes).
 _SQLITE_TURN = threading.Lock()
 # And so on SQLite two lanes are enough: one in the database while the other waits on the provider. More only
 # queue at that turn, each hand-off a thread switch and a contended GIL: on a busy machine one worker sent

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from service.models import OPEN_INVITATION
 from service.models import Campaign
-from service.quiet_hours import is_open
-from service.quiet_hours import window_end
-from service.reminders import CampaignContext
+from service.reminders.quiet_hours import is_open
+from service.reminders.quiet_hours import window_end
+from service.reminders.sending import CampaignContext
 from workers.rate_limit import send_rate
 
 

@@ -64,7 +64,7 @@ GATE = (
     _of_campaign(Campaign.status).label("campaign_status"),
     _of_campaign(Campaign.closes_at).label("closes_at"),
 )
-# The invitation's encrypted code, for the body's slot if it has one (service/code_slots.py).
+# The invitation's encrypted code, for the body's slot if it has one (service/outbox/code_slots.py).
 CODE = (_of_invitation(Invitation.code_enc).label("code_enc"),)
 # Rows a send may still be recorded on: the sweeper may have put a claimed row back to pending meanwhile.
 # Spelled out as ORs: an IN list is expanded into the SQL text at every execution (SQLAlchemy's "post-compile").

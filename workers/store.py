@@ -1,9 +1,9 @@
-"""Jobs that move the pool to the answer side at a release (service/releases.py) and warm the results after it."""
-from service import results_cache
-from service import runtime as runtimes
+"""Jobs that move the pool to the answer side at a release (service/answer_side/releases.py) and warm the results after it."""
+from service.answer_side import results_cache
+from service.infra import runtime as runtimes
 from service.models import Campaign
-from service.queue import after_commit
-from service.releases import release
+from service.infra.queue import after_commit
+from service.answer_side.releases import release
 from service.surveys import survey_of
 
 

@@ -22,8 +22,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy import update
 
-from service import code_slots
-from service import db
+from service.outbox import code_slots
+from service.infra import db
 from service.channels import channel_for
 from service.channels.twilio import CLOCK_SKEW
 from service.models import OutboxMessage

@@ -1,7 +1,7 @@
 """The admin view under /admin: server-rendered pages for administrators and coordinators."""
 from flask import Blueprint
 
-from .. import audit
+from ..accounts import audit
 from . import i18n
 from . import labels
 from . import security
@@ -18,11 +18,11 @@ from . import progress_page  # noqa: E402,F401
 from . import results_page  # noqa: E402,F401
 from . import tokens  # noqa: E402,F401
 from . import users  # noqa: E402,F401
-from . import wizard  # noqa: E402,F401
-from . import wizard_languages  # noqa: E402,F401
-from . import wizard_reminders  # noqa: E402,F401
-from . import wizard_respondents  # noqa: E402,F401
-from . import wizard_review  # noqa: E402,F401
+from .wizard import pages  # noqa: E402,F401
+from .wizard import languages  # noqa: E402,F401
+from .wizard import reminders  # noqa: E402,F401
+from .wizard import respondents  # noqa: E402,F401
+from .wizard import review  # noqa: E402,F401
 
 
 def init_app(app, config):

@@ -2,8 +2,8 @@
 from flask import render_template
 from flask import request
 
-from .. import audit
-from ..url_ids import query_id
+from ..accounts import audit
+from ..infra.url_ids import query_id
 from . import bp
 from .guard import admin_only
 from .guard import transaction

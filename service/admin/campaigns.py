@@ -5,16 +5,16 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
-from .. import audit
-from .. import campaigns as campaign_service
-from .. import progress_snapshot
-from .. import releases
-from ..access import restrict_progress
-from ..access import unit_scope
-from ..access import visible_campaigns
+from ..accounts import audit
+from ..dispatch import campaigns as campaign_service
+from ..progress import snapshot as progress_snapshot
+from ..answer_side import releases
+from ..accounts.access import restrict_progress
+from ..accounts.access import unit_scope
+from ..accounts.access import visible_campaigns
 from ..models import Campaign
 from ..models import utcnow
-from ..queue import after_commit
+from ..infra.queue import after_commit
 from ..surveys import survey_of
 from ..surveys import survey_title
 from . import bp

@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .. import audit
+from ..accounts import audit
 from ..models import User
 from . import bp
 from .guard import runtime

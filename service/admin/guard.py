@@ -7,9 +7,9 @@ from flask import current_app
 from flask import request
 from flask_login import current_user
 
-from .. import audit
-from ..access import ADMIN
-from ..access import can_see_campaign
+from ..accounts import audit
+from ..accounts.access import ADMIN
+from ..accounts.access import can_see_campaign
 from ..models import Campaign
 from ..models import User
 

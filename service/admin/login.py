@@ -1,4 +1,4 @@
-"""Logging in and out: argon2 passwords, rate limits, server-side sessions (see service/login_sessions.py)."""
+"""Logging in and out: argon2 passwords, rate limits, server-side sessions (see service/accounts/login_sessions.py)."""
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -15,12 +15,12 @@ from flask_login import login_user
 from flask_login import logout_user
 from sqlalchemy import select
 
-from .. import audit
-from .. import login_sessions
+from ..accounts import audit
+from ..accounts import login_sessions
 from ..models import User
-from ..passwords import hash_password
-from ..passwords import needs_rehash
-from ..passwords import verify_password
+from ..accounts.passwords import hash_password
+from ..accounts.passwords import needs_rehash
+from ..accounts.passwords import verify_password
 from . import bp
 from . import login_limits
 from .guard import runtime

@@ -6,14 +6,14 @@ from flask import request
 from flask import url_for
 from sqlalchemy import select
 
-from .. import audit
+from ..accounts import audit
 from ..models import RespondentGroup
 from ..models import Unit
-from ..units import UnitError
-from ..units import create_group
-from ..units import create_unit
-from ..units import unit_tree
-from ..url_ids import parsed_id
+from ..accounts.units import UnitError
+from ..accounts.units import create_group
+from ..accounts.units import create_unit
+from ..accounts.units import unit_tree
+from ..infra.url_ids import parsed_id
 from . import bp
 from .forms import Form
 from .guard import admin_only

@@ -4,11 +4,11 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_time
 from flask import render_template
 
-from .. import progress_snapshot
-from ..access import restrict_progress
-from ..access import unit_scope
-from ..releases import release_state
-from ..sampling import TARGET_ANSWERS
+from ..progress import snapshot as progress_snapshot
+from ..accounts.access import restrict_progress
+from ..accounts.access import unit_scope
+from ..answer_side.releases import release_state
+from ..progress.sampling import TARGET_ANSWERS
 from . import bp
 from . import charts
 from . import timeline
@@ -17,7 +17,7 @@ from .guard import campaign_or_404
 from .guard import transaction
 from .i18n import current_language
 from .i18n import short_day
-from .wizard import resume_wizard
+from .wizard.pages import resume_wizard
 
 # The page asks again this often while the campaign is open.
 REFRESH_SECONDS = 15

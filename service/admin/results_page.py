@@ -10,16 +10,16 @@ from flask import request
 from markupsafe import Markup
 from sqlalchemy import select
 
-from .. import audit
-from ..access import unit_scope
-from ..exports import answers_csv
-from ..flow_results import flow_results_zip
+from ..accounts import audit
+from ..accounts.access import unit_scope
+from ..answer_side.exports import answers_csv
+from ..answer_side.flow_results import flow_results_zip
 from ..models import Campaign
 from ..models import SurveyVersion
 from ..models import Unit
-from ..results_cache import KEEP_SECONDS
-from ..results_cache import document_tag
-from ..results_cache import tagged_results
+from ..answer_side.results_cache import KEEP_SECONDS
+from ..answer_side.results_cache import document_tag
+from ..answer_side.results_cache import tagged_results
 from ..surveys import survey_of
 from . import bp
 from . import charts

@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 from ..models import Campaign
 from ..models import utcnow
-from ..progress_counts import daily_counts
-from ..progress_counts import failure_counts
-from ..progress_counts import reminder_counts
+from ..progress.counts import daily_counts
+from ..progress.counts import failure_counts
+from ..progress.counts import reminder_counts
 
 
 @dataclass(frozen=True)

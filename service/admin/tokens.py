@@ -7,12 +7,12 @@ from flask import request
 from flask import url_for
 from sqlalchemy import select
 
-from .. import audit
-from ..access import ADMIN
-from ..auth_tokens import create_token
-from ..auth_tokens import digest
-from ..auth_tokens import visible_token
-from ..auth_tokens import visible_tokens
+from ..accounts import audit
+from ..accounts.access import ADMIN
+from ..accounts.tokens import create_token
+from ..accounts.tokens import digest
+from ..accounts.tokens import visible_token
+from ..accounts.tokens import visible_tokens
 from ..models import ApiToken
 from ..models import User
 from . import bp

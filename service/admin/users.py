@@ -7,15 +7,15 @@ from flask import request
 from flask import url_for
 from sqlalchemy import select
 
-from .. import audit
-from .. import login_sessions
-from ..access import ROLES
-from ..access import assign_units
-from ..access import assigned_units
+from ..accounts import audit
+from ..accounts import login_sessions
+from ..accounts.access import ROLES
+from ..accounts.access import assign_units
+from ..accounts.access import assigned_units
 from ..models import Unit
 from ..models import User
-from ..passwords import MIN_LENGTH
-from ..passwords import hash_password
+from ..accounts.passwords import MIN_LENGTH
+from ..accounts.passwords import hash_password
 from . import bp
 from .forms import Form
 from .guard import admin_only

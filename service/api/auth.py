@@ -5,9 +5,9 @@ from flask import current_app
 from flask import g
 from flask import request
 
-from .. import audit
-from ..access import can_see_campaign
-from ..auth_tokens import authenticate
+from ..accounts import audit
+from ..accounts.access import can_see_campaign
+from ..accounts.tokens import authenticate
 from . import token_limits
 from .errors import ApiError
 

@@ -2,18 +2,18 @@
 from flask import request
 from sqlalchemy import select
 
-from .. import audit
-from .. import campaigns
-from .. import releases
-from ..queue import after_commit
-from ..access import restrict_progress
-from ..access import unit_scope
-from ..access import visible_campaigns
+from ..accounts import audit
+from ..dispatch import campaigns
+from ..answer_side import releases
+from ..infra.queue import after_commit
+from ..accounts.access import restrict_progress
+from ..accounts.access import unit_scope
+from ..accounts.access import visible_campaigns
 from ..models import Campaign
 from ..models import SurveyVersion
 from ..models import utcnow
-from ..preview import campaign_preview as build_preview
-from .. import progress_snapshot
+from ..dispatch.preview import campaign_preview as build_preview
+from ..progress import snapshot as progress_snapshot
 from ..surveys import latest
 from ..surveys import survey_of
 from . import bp

@@ -1,7 +1,7 @@
 """The caller's organisation: GET and PATCH /organisation (time zone, language, phone region)."""
-from ..organisation import OrganisationError
-from ..organisation import organisation_json
-from ..organisation import update_organisation
+from ..accounts.organisation import OrganisationError
+from ..accounts.organisation import organisation_json
+from ..accounts.organisation import update_organisation
 from . import bp
 from .auth import READERS
 from .auth import api_call

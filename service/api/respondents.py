@@ -4,11 +4,11 @@ from flask import request
 from flows.languages import ASK
 from flows.languages import normalise
 
-from .. import campaigns
+from ..dispatch import campaigns
 from ..models import RespondentGroup
 from ..models import Unit
-from ..paper_sheet import render_sheet
-from ..respondent_rows import as_id
+from ..dispatch.paper_sheet import render_sheet
+from ..dispatch.respondent_rows import as_id
 from . import bp
 from .auth import api_call
 from .auth import json_body

@@ -2,11 +2,11 @@
 from flask import Response
 from flask import request
 
-from .. import audit
-from ..access import unit_scope
-from ..exports import answers_csv
-from ..flow_results import flow_results_zip
-from ..results_cache import cached_results_json
+from ..accounts import audit
+from ..accounts.access import unit_scope
+from ..answer_side.exports import answers_csv
+from ..answer_side.flow_results import flow_results_zip
+from ..answer_side.results_cache import cached_results_json
 from ..surveys import survey_of
 from . import bp
 from .auth import ADMIN

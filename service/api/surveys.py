@@ -10,7 +10,7 @@ from ..surveys import SurveyVersionConflict
 from ..surveys import latest
 from ..surveys import survey_of
 from ..surveys import sync_bundled
-from ..url_ids import query_id
+from ..infra.url_ids import query_id
 from . import bp
 from .auth import api_call
 from .errors import not_found

@@ -1,9 +1,9 @@
 """API tokens: list them (never the secret) and revoke them, each revocation in the audit log."""
 from flask import request
 
-from .. import audit
-from ..auth_tokens import visible_token
-from ..auth_tokens import visible_tokens
+from ..accounts import audit
+from ..accounts.tokens import visible_token
+from ..accounts.tokens import visible_tokens
 from . import bp
 from .auth import READERS
 from .auth import api_call

@@ -3,12 +3,12 @@ from sqlalchemy import select
 
 from ..models import RespondentGroup
 from ..models import Unit
-from ..units import NameTaken
-from ..units import UnitError
-from ..units import create_group
-from ..units import create_unit
-from ..units import unit_tree
-from ..units import update_unit
+from ..accounts.units import NameTaken
+from ..accounts.units import UnitError
+from ..accounts.units import create_group
+from ..accounts.units import create_unit
+from ..accounts.units import unit_tree
+from ..accounts.units import update_unit
 from . import bp
 from .auth import READERS
 from .auth import api_call

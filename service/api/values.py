@@ -2,7 +2,7 @@
 import unicodedata
 from datetime import datetime
 
-from ..url_ids import LARGEST_ID
+from ..infra.url_ids import LARGEST_ID
 from .errors import invalid
 
 

@@ -2,8 +2,8 @@
 import click
 
 from ..config import Config
-from ..migrate import upgrade as migrate_upgrade
-from ..runtime import Runtime
+from ..infra.migrate import upgrade as migrate_upgrade
+from ..infra.runtime import Runtime
 from ..surveys import sync_bundled
 
 

@@ -1,9 +1,9 @@
-"""`svar keep -- CMD...`: run CMD and restart it with backoff whenever it exits (see service/keeper.py)."""
+"""`svar keep -- CMD...`: run CMD and restart it with backoff whenever it exits (see service/cli/keeper.py)."""
 import sys
 
 import click
 
-from ..keeper import keep as keep_running
+from .keeper import keep as keep_running
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})

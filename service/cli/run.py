@@ -13,12 +13,12 @@ import click
 
 from ..config import ROOT
 from ..config import Config
-from ..demo import seed
-from ..embedded import start_redis
-from ..migrate import upgrade
-from ..queue import DEFAULT_QUEUE
-from ..queue import SEND_QUEUE
-from ..runtime import Runtime
+from .demo import seed
+from ..infra.embedded import start_redis
+from ..infra.migrate import upgrade
+from ..infra.queue import DEFAULT_QUEUE
+from ..infra.queue import SEND_QUEUE
+from ..infra.runtime import Runtime
 
 BIN = Path(sys.executable).parent
 # Job code imported before each fork: a reply is not a second of imports.

@@ -13,9 +13,9 @@ from telegram.warnings import PTBUserWarning
 from ..channels import channel_for
 from ..channels.telegram import NAME
 from ..models import utcnow
-from ..runtime import current
-from ..telegram_updates import handle_update
-from ..telegram_webhook import bp as webhook_bp
+from ..infra.runtime import current
+from ..channels.telegram_updates import handle_update
+from ..channels.telegram_webhook import bp as webhook_bp
 
 log = logging.getLogger(__name__)
 

@@ -2,14 +2,14 @@
 import click
 from sqlalchemy import select
 
-from .. import audit
-from ..auth_tokens import create_token
-from ..auth_tokens import digest
-from ..auth_tokens import revoke_token
+from ..accounts import audit
+from ..accounts.tokens import create_token
+from ..accounts.tokens import digest
+from ..accounts.tokens import revoke_token
 from ..config import Config
 from ..models import ApiToken
 from ..models import User
-from ..runtime import Runtime
+from ..infra.runtime import Runtime
 
 # The audit log's actor for what was done at the server's command line.
 CLI_ACTOR = "svar command line"

@@ -7,8 +7,8 @@ import click
 from flows.i18n import LOCALES
 from flows.languages import SHIPPED
 
-from .. import catalogs
-from ..catalog_check import check as check_all
+from . import catalogs
+from .catalog_check import check as check_all
 
 
 @click.group()

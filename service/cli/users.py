@@ -7,9 +7,9 @@ from sqlalchemy import select
 from ..config import Config
 from ..models import Organisation
 from ..models import User
-from ..passwords import MIN_LENGTH
-from ..passwords import hash_password
-from ..runtime import Runtime
+from ..accounts.passwords import MIN_LENGTH
+from ..accounts.passwords import hash_password
+from ..infra.runtime import Runtime
 
 
 @click.group()

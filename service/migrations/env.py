@@ -1,7 +1,7 @@
 """Alembic environment: the URL comes from Config, the schema from service.models."""
 from alembic import context
 
-from service import db
+from service.infra import db
 from service.config import Config
 from service.models import Base
 

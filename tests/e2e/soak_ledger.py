@@ -19,7 +19,7 @@ from service.models import Conversation
 from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import PooledAnswerSet
-from service.runtime import Runtime
+from service.infra.runtime import Runtime
 from tests.factories import NOW
 from tests.e2e.soak_world import QUESTION
 from tests.e2e.soak_world import answer_for

@@ -17,15 +17,15 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from service import campaigns
-from service import db
-from service import runtime as runtimes
+from service.dispatch import campaigns
+from service.infra import db
+from service.infra import runtime as runtimes
 from service.config import Config
 from service.models import Base
 from service.models import OutboxMessage
 from service.models import ReminderPolicy
 from service.models import utcnow
-from service.runtime import Runtime
+from service.infra.runtime import Runtime
 from tests import factories
 from tests.doubles import telegram_updates
 from tests.doubles.fixtures import TELEGRAM_SECRET

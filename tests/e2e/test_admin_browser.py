@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from service import create_app
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from service.admin import progress_page
 from service.models import AuditEvent
 from service.models import Invitation

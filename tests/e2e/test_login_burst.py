@@ -11,13 +11,13 @@ import requests
 from sqlalchemy import func
 from sqlalchemy import select
 
-from service import db
+from service.infra import db
 from service.admin import login_limits
 from service.config import Config
-from service.embedded import free_port
+from service.infra.embedded import free_port
 from service.models import AuditEvent
 from service.models import Base
-from service.runtime import Runtime
+from service.infra.runtime import Runtime
 from tests.service.admin_support import PASSWORD
 from tests.service.admin_support import make_org
 from tests.workers import processes

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from service.embedded import free_port
+from service.infra.embedded import free_port
 from tests.doubles.twilio_api import TwilioApiDouble
 from tests.doubles.twilio_api import post_signed
 

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from service.embedded import free_port
+from service.infra.embedded import free_port
 from tests.doubles.fixtures import TELEGRAM_TOKEN
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.doubles.twilio_api import TwilioApiDouble

@@ -11,8 +11,8 @@ from flows.codes import INVISIBLE
 from flows.codes import LOOKALIKES
 from flows.codes import normalise_code
 from flows.languages import RTL
-from service.codes import display
-from service.invitations import invitation_text
+from service.dispatch.codes import display
+from service.dispatch.invitations import invitation_text
 
 CODE = "K7QM3XWD"
 

@@ -3,13 +3,13 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from service.campaigns import create_campaign
+from service.dispatch.campaigns import create_campaign
 from service.models import Organisation
 from service.models import Unit
 from service.models import User
 from service.models import UserUnit
 from service.models import utcnow
-from service.passwords import hash_password
+from service.accounts.passwords import hash_password
 from service.surveys import latest
 from service.surveys import sync_bundled
 

@@ -3,9 +3,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flows.definitions import bundled_survey
-from service.auth_tokens import create_token
-from service import campaigns
-from service.campaigns import create_campaign
+from service.accounts.tokens import create_token
+from service.dispatch import campaigns
+from service.dispatch.campaigns import create_campaign
 from service.models import Campaign
 from service.models import Organisation
 from service.models import Unit

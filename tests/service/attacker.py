@@ -24,11 +24,11 @@ from scipy.optimize import Bounds
 from scipy.optimize import LinearConstraint
 from scipy.optimize import milp
 
-from service.answer_data import response_counts
-from service.exports import ExportRow
-from service.exports import coarsen
-from service.exports import label
-from service.results import protect_campaign
+from service.answer_side.answer_data import response_counts
+from service.answer_side.exports import ExportRow
+from service.answer_side.exports import coarsen
+from service.answer_side.exports import label
+from service.answer_side.results import protect_campaign
 
 MEAN_ROUNDING = 0.005 + 1e-7
 SINGLE_VALUED = ("scale", "choice", "yesno")

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from service.channels.base import InboundMessage
 from service.models import OutboxMessage
-from service.runner import handle_inbound
+from service.conversation.runner import handle_inbound
 from tests.factories import NOW
 
 _sids = itertools.count(1)

@@ -1,5 +1,5 @@
 """Tests' way to an interim release: the administrator's request, then the release job, as in production."""
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from service.models import ReleaseRequest
 from service.models import utcnow
 from workers.store import release_pool

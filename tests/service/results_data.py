@@ -9,7 +9,7 @@ from service.models import Organisation
 from service.models import PooledAnswerSet
 from service.models import RespondentGroup
 from service.models import Unit
-from service.releases import _write
+from service.answer_side.releases import _write
 from service.surveys import latest
 from service.surveys import sync_bundled
 from tests.factories import NOW

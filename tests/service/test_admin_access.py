@@ -1,7 +1,7 @@
 """Roles in the admin view and the API: coordinators read their own units, and nothing else."""
 from sqlalchemy import select
 
-from service.auth_tokens import create_token
+from service.accounts.tokens import create_token
 from service.models import AuditEvent
 from service.models import User
 from tests.factories import invite_many

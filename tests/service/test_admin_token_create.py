@@ -6,7 +6,7 @@ from sqlalchemy import select
 from service.models import ApiToken
 from service.models import AuditEvent
 from service.models import User
-from service.passwords import hash_password
+from service.accounts.passwords import hash_password
 from tests.service.admin_support import PASSWORD
 from tests.service.admin_support import login
 from tests.service.admin_support import post

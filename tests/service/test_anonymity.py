@@ -8,12 +8,12 @@ from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy import text
 
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from service.models import Answer
 from service.models import Base
 from service.models import PooledAnswerSet
 from service.models import Response
-from service.runtime import Runtime
+from service.infra.runtime import Runtime
 from tests.factories import invite
 from tests.factories import open_campaign
 from tests.service.conversation import answer_all

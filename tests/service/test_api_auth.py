@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from service.api import token_limits
 
-from service.auth_tokens import authenticate
-from service.auth_tokens import digest
+from service.accounts.tokens import authenticate
+from service.accounts.tokens import digest
 from service.models import ApiToken
 from service.models import User
 from tests.service.api_data import add_user

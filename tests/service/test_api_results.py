@@ -5,8 +5,8 @@ import zipfile
 
 from sqlalchemy import select
 
-from service.access import assign_units
-from service.auth_tokens import create_token
+from service.accounts.access import assign_units
+from service.accounts.tokens import create_token
 from service.models import AuditEvent
 from service.models import User
 from tests.service.api_data import make_world

@@ -15,11 +15,11 @@ import random
 import pytest
 from sqlalchemy import select
 
-from service.closing import close
+from service.dispatch.closing import close
 from service.models import Campaign
 from service.models import PooledAnswerSet
 from service.models import utcnow
-from service.results import campaign_results
+from service.answer_side.results import campaign_results
 from tests.service.attacker import Reading
 from tests.service.attacker import attack_readings
 from tests.service.attacker import export_buckets

@@ -2,8 +2,8 @@
 import pytest
 from twilio.request_validator import RequestValidator
 
-from service.url_ids import LARGEST_ID
-from service.url_ids import parsed_id
+from service.infra.url_ids import LARGEST_ID
+from service.infra.url_ids import parsed_id
 from tests.service.admin_support import login
 from tests.service.admin_support import make_org
 from tests.service.admin_support import post

@@ -91,7 +91,7 @@ def test_one_hundred_thousand_rows_in_one_upload(client, runtime, world, capsys)
 
 @pytest.mark.parametrize("read_whole", [50_000, 1], ids=["read-whole", "looked-up"])
 def test_earlier_invitations_and_opt_outs_are_found_whether_read_whole_or_looked_up(client, runtime, world, monkeypatch, read_whole):
-    from service import respondents
+    from service.dispatch import respondents
 
     # With a limit of 1 the campaign's two invitations are too many to read whole: their hashes are looked up.
     monkeypatch.setattr(respondents, "READ_WHOLE", read_whole)

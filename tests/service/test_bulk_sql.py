@@ -5,18 +5,18 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from service import campaigns
-from service import db
-from service.bulk_sql import BULK_CACHE_KIB
-from service.bulk_sql import insert_rows
-from service.bulk_sql import matching
-from service.bulk_sql import new_ids
-from service.bulk_sql import roomy_cache
+from service.dispatch import campaigns
+from service.infra import db
+from service.infra.bulk_sql import BULK_CACHE_KIB
+from service.infra.bulk_sql import insert_rows
+from service.infra.bulk_sql import matching
+from service.infra.bulk_sql import new_ids
+from service.infra.bulk_sql import roomy_cache
 from service.models import Campaign
 from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import utcnow
-from service.respondents import placeholder_code_hashes
+from service.dispatch.respondents import placeholder_code_hashes
 from tests.service.api_data import draft
 from tests.service.api_data import add
 from tests.service.api_data import make_world

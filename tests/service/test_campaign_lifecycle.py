@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy import update
 
-from service import campaigns
-from service import runtime as runtimes
+from service.dispatch import campaigns
+from service.infra import runtime as runtimes
 from service.models import Base
 from service.models import Campaign
 from service.models import Conversation
@@ -19,7 +19,7 @@ from service.models import OutboxMessage
 from service.models import RespondentGroup
 from service.models import Response
 from service.models import utcnow
-from service.runtime import Runtime
+from service.infra.runtime import Runtime
 from service.surveys import latest
 from tests.service.api_data import LANGUAGES
 from tests.service.api_data import PHONES

@@ -9,16 +9,16 @@ from rq import Queue
 from sqlalchemy import event
 from sqlalchemy import select
 
-from service import campaigns
-from service import db
-from service.code_slots import CODE_SLOT
-from service.code_slots import render
-from service.codes import new_code
-from service.invitations import InvitationTexts
-from service.invitations import fresh_codes
-from service.invitations import invitation_text
-from service.invitations import telegram_invitation_text
-from service.codes import code_hash
+from service.dispatch import campaigns
+from service.infra import db
+from service.outbox.code_slots import CODE_SLOT
+from service.outbox.code_slots import render
+from service.dispatch.codes import new_code
+from service.dispatch.invitations import InvitationTexts
+from service.dispatch.invitations import fresh_codes
+from service.dispatch.invitations import invitation_text
+from service.dispatch.invitations import telegram_invitation_text
+from service.dispatch.codes import code_hash
 from service.models import Campaign
 from service.models import Invitation
 from service.models import OptOut
@@ -29,7 +29,7 @@ from service.models import utcnow
 from service.surveys import latest
 from service.surveys import survey_of
 from service.surveys import survey_title
-from service.telegram_links import deep_link
+from service.channels.telegram_links import deep_link
 from tests.service.api_data import LANGUAGES
 from tests.service.api_data import PHONES
 from tests.service.api_data import SURVEY

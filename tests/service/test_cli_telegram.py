@@ -4,10 +4,10 @@ import dataclasses
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from service.cli import main
 from service.models import Conversation
-from service.runtime import Runtime
+from service.infra.runtime import Runtime
 from tests import factories
 from tests.doubles import telegram_updates as updates
 from tests.doubles.fixtures import TELEGRAM_SECRET

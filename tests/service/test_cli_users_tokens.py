@@ -3,12 +3,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from service.auth_tokens import authenticate
+from service.accounts.tokens import authenticate
 from service.cli import main
 from service.models import ApiToken
 from service.models import Organisation
 from service.models import User
-from service.passwords import verify_password
+from service.accounts.passwords import verify_password
 from tests.conftest import TEST_DATA_KEY
 
 PASSWORD = "correct horse battery"
@@ -59,7 +59,7 @@ def test_tokens_create_prints_a_working_token_once(cli, runtime):
 
 
 def test_passwords_hash_verify_and_rehash():
-    from service import passwords
+    from service.accounts import passwords
 
     stored = passwords.hash_password(PASSWORD)
     assert stored.startswith("$argon2id$")

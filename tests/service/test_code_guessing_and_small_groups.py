@@ -11,7 +11,7 @@ from sqlalchemy import select
 from flows.model import State
 from service.models import Campaign
 from service.models import Conversation
-from service.runtime import Runtime
+from service.infra.runtime import Runtime
 from tests.factories import invite
 from tests.factories import invite_many
 from tests.factories import open_campaign
@@ -115,7 +115,7 @@ def test_small_groups_skip_background_questions_and_comments_from_the_start(conf
 
 def test_the_small_group_cell_is_the_unit_and_group_together(runtime):
     from service.models import RespondentGroup
-    from service.thresholds import small_group_switches
+    from service.conversation.thresholds import small_group_switches
 
     with runtime.transaction() as session:
         campaign = open_campaign(session)

@@ -5,11 +5,11 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from service import code_attempts
+from service.conversation import code_attempts
 from service.channels.base import InboundMessage
-from service.runner import handle_inbound
+from service.conversation.runner import handle_inbound
 from service.models import Conversation
-from service.runtime import Runtime
+from service.infra.runtime import Runtime
 from tests.factories import invite
 from tests.factories import open_campaign
 from tests.service.conversation import NOW

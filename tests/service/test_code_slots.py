@@ -2,14 +2,14 @@
 from flows.bidi import LRI
 from flows.bidi import PDI
 from flows.codes import normalise_code
-from service.code_slots import CODE_SLOT
-from service.code_slots import LINK_SLOT
-from service.code_slots import has_slot
-from service.code_slots import render
-from service.code_slots import rendered
-from service.codes import new_codes
-from service.crypto import Vault
-from service.invitations import invitation_text
+from service.outbox.code_slots import CODE_SLOT
+from service.outbox.code_slots import LINK_SLOT
+from service.outbox.code_slots import has_slot
+from service.outbox.code_slots import render
+from service.outbox.code_slots import rendered
+from service.dispatch.codes import new_codes
+from service.infra.crypto import Vault
+from service.dispatch.invitations import invitation_text
 
 VAULT = Vault("test-data-key")
 CODE = "K7QM-3XWD"

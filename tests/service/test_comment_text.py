@@ -1,7 +1,7 @@
 """Comments shown to staff carry no control or bidi override characters (issue 15, bad input)."""
 import pytest
 
-from service.comment_text import shown_comment
+from service.answer_side.comment_text import shown_comment
 from tests.service.results_data import add_answers
 from tests.service.results_data import answer_set
 from tests.service.results_data import campaign_with_units

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from service import create_app
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from service.models import Conversation
 from service.models import InboundReceipt
 from service.models import Invitation

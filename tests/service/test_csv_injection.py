@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from service.spreadsheet_cells import safe_cell
+from service.answer_side.spreadsheet_cells import safe_cell
 from tests.service.results_data import add_answers
 from tests.service.results_data import answer_set
 from tests.service.results_data import campaign_with_units

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import text
 
-from service import db
+from service.infra import db
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from flows.codes import ALPHABET
-from service import campaigns
-from service.codes import display
+from service.dispatch import campaigns
+from service.dispatch.codes import display
 from service.models import Campaign
 from service.models import Conversation
 from service.models import Invitation

@@ -16,9 +16,9 @@ from sqlalchemy.engine import make_url
 
 from sqlalchemy import select
 
-from service.codes import display
+from service.dispatch.codes import display
 from service.models import Campaign
-from service.db import engine_for
+from service.infra.db import engine_for
 from tests.service import test_deleted_rows_unreadable as unreadable
 from tests.service.api_data import PHONES
 from tests.service.test_deleted_rows_unreadable import Captured

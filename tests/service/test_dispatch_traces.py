@@ -5,7 +5,7 @@ from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy import text
 
-from service.closing import close
+from service.dispatch.closing import close
 from service.models import Campaign
 from service.models import Invitation
 from service.models import OutboxMessage

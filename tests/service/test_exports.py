@@ -8,12 +8,12 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from service import runtime as runtimes
-from service.exports import answers_csv
-from service.flow_results import flow_results_zip
+from service.infra import runtime as runtimes
+from service.answer_side.exports import answers_csv
+from service.answer_side.flow_results import flow_results_zip
 from service.models import Campaign
 from service.models import Response
-from service.runtime import Runtime
+from service.infra.runtime import Runtime
 from tests.factories import invite
 from tests.factories import open_campaign
 from tests.service.conversation import answer_all

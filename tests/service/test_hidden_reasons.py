@@ -2,7 +2,7 @@
 import html
 
 from service.models import Campaign
-from service.results import campaign_results
+from service.answer_side.results import campaign_results
 from tests.service.admin_support import login
 from tests.service.results_data import add_answers
 from tests.service.results_data import answer_set

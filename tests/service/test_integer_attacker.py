@@ -23,7 +23,7 @@ The figures after are asserted below, so a change in them is seen.
 import random
 
 from service.models import Campaign
-from service.results import campaign_results
+from service.answer_side.results import campaign_results
 from tests.service.attacker import attack
 from tests.service.attacker import leaf_counts
 from tests.service.results_data import SCALES

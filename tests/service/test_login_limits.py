@@ -6,7 +6,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from service import create_app
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from service.admin import login_limits
 from service.api import token_limits
 from service.models import AuditEvent

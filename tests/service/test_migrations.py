@@ -3,7 +3,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from service.migrate import upgrade
+from service.infra.migrate import upgrade
 from service.models import Base
 
 
@@ -12,13 +12,13 @@ def test_migrations_match_the_models(tmp_path):
     upgrade(url)
     with create_engine(url).connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert differences == [], "models changed without a migration: run service.migrate.revision"
+    assert differences == [], "models changed without a migration: run service.infra.migrate.revision"
 
 
 def test_migrations_are_one_line_of_history():
     from alembic.script import ScriptDirectory
 
-    from service.migrate import alembic_config
+    from service.infra.migrate import alembic_config
 
     heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
     assert len(heads) == 1, f"several migration heads: {heads}"
@@ -44,7 +44,7 @@ def _migration_urls(tmp_path):
 def test_0002_counts_the_responses_campaigns_already_have(tmp_path):
     from sqlalchemy import text
 
-    from service import db
+    from service.infra import db
 
     for url in _migration_urls(tmp_path):
         upgrade(url, "0001")

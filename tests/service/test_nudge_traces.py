@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from service.closing import close
+from service.dispatch.closing import close
 from service.models import Campaign
 from service.models import Invitation
 from service.models import OutboxMessage

@@ -6,15 +6,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from service import campaigns
-from service.codes import code_hash
+from service.dispatch import campaigns
+from service.dispatch.codes import code_hash
 from service.models import Campaign
 from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import RespondentGroup
 from service.models import utcnow
-from service.qr import qr_svg
-from service.sampling import sampling_guidance
+from service.dispatch.qr import qr_svg
+from service.progress.sampling import sampling_guidance
 from tests.outbox_rows import as_sent
 from tests.service.api_data import PHONES
 from tests.service.api_data import draft

@@ -5,9 +5,9 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneNumberType
 
-from service.phone_reader import PhoneReader
-from service.phones import PhoneError
-from service.phones import normalise_phone
+from service.dispatch.phone_reader import PhoneReader
+from service.dispatch.phones import PhoneError
+from service.dispatch.phones import normalise_phone
 
 # Norway shares +47 with Svalbard, Denmark and Iceland have one region each, Sweden and the UK
 # strip a trunk prefix (the reader hands them to the library), and a region that does not exist.
@@ -49,7 +49,7 @@ def test_the_reader_answers_as_phonenumbers_does(region):
 
 
 def test_norwegian_and_danish_plain_numbers_take_the_fast_path(monkeypatch):
-    import service.phone_reader as module
+    import service.dispatch.phone_reader as module
 
     def library(*_args):
         raise AssertionError("the library was asked")

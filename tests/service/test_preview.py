@@ -1,9 +1,9 @@
 """Campaign preview: each language's messages with SMS segments, and the cost of the invitations."""
 from flows.segments import count
-from service.code_slots import CODE_SLOT
+from service.outbox.code_slots import CODE_SLOT
 from service.models import Campaign
-from service.preview import SAMPLE_CODE
-from service.preview import campaign_preview
+from service.dispatch.preview import SAMPLE_CODE
+from service.dispatch.preview import campaign_preview
 from tests.service.api_data import PHONES
 from tests.service.api_data import draft
 from tests.service.api_data import make_world

@@ -5,18 +5,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from service import progress_snapshot
-from service.access import restrict_progress
+from service.progress import snapshot as progress_snapshot
+from service.accounts.access import restrict_progress
 from service.admin import timeline
-from service.auth_tokens import create_token
+from service.accounts.tokens import create_token
 from service.models import Campaign
 from service.models import Invitation
 from service.models import Organisation
 from service.models import OutboxMessage
 from service.models import User
 from service.models import utcnow
-from service.progress import progress
-from service.progress_counts import daily_counts
+from service.progress.rates import progress
+from service.progress.counts import daily_counts
 from tests.factories import invite_many
 from tests.service.admin_support import login
 from tests.service.admin_support import make_campaign

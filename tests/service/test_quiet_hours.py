@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.quiet_hours import Window
-from service.quiet_hours import WindowError
-from service.quiet_hours import format_time
-from service.quiet_hours import is_open
-from service.quiet_hours import next_allowed
-from service.quiet_hours import parse_time
-from service.quiet_hours import window_end
-from service.quiet_hours import zone
+from service.reminders.quiet_hours import Window
+from service.reminders.quiet_hours import WindowError
+from service.reminders.quiet_hours import format_time
+from service.reminders.quiet_hours import is_open
+from service.reminders.quiet_hours import next_allowed
+from service.reminders.quiet_hours import parse_time
+from service.reminders.quiet_hours import window_end
+from service.reminders.quiet_hours import zone
 
 OSLO = ZoneInfo("Europe/Oslo")
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")

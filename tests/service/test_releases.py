@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from service import runtime as runtimes
-from service.campaigns import close
+from service.infra import runtime as runtimes
+from service.dispatch.campaigns import close
 from service.models import Answer
 from service.models import Campaign
 from service.models import Invitation
@@ -19,8 +19,8 @@ from service.models import Release
 from service.models import ReleaseRequest
 from service.models import Response
 from service.models import ResponseCount
-from service.results import campaign_results
-from service.runtime import Runtime
+from service.answer_side.results import campaign_results
+from service.infra.runtime import Runtime
 from tests.factories import NOW
 from tests.factories import invite
 from tests.factories import open_campaign
@@ -97,7 +97,7 @@ def test_one_more_completion_changes_no_result_until_a_release(runtime, campaign
 
 
 def test_a_group_gaining_fewer_than_k_blocks_the_interim_release(runtime, campaign_id):
-    from service.releases import waiting
+    from service.answer_side.releases import waiting
 
     complete(runtime, campaign_id, 7)
     with runtime.transaction() as session:

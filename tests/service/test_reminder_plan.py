@@ -8,17 +8,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from service.quiet_hours import Window
-from service.reminder_plan import LAST_CHANCE
-from service.reminder_plan import REMINDER
-from service.reminder_plan import deadline_day
-from service.reminder_plan import due_step
-from service.reminder_plan import next_due
-from service.reminder_plan import plan
-from service.reminder_policy import DEFAULT
-from service.reminder_policy import PolicyError
-from service.reminder_policy import check
-from service.reminder_policy import policy_from_json
+from service.reminders.quiet_hours import Window
+from service.reminders.plan import LAST_CHANCE
+from service.reminders.plan import REMINDER
+from service.reminders.plan import deadline_day
+from service.reminders.plan import due_step
+from service.reminders.plan import next_due
+from service.reminders.plan import plan
+from service.reminders.policy import DEFAULT
+from service.reminders.policy import PolicyError
+from service.reminders.policy import check
+from service.reminders.policy import policy_from_json
 
 OSLO = ZoneInfo("Europe/Oslo")
 

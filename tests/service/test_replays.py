@@ -9,7 +9,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from service import delivery
+from service.dispatch import delivery
 from service.models import Campaign
 from service.models import Conversation
 from service.models import Invitation

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from service.channels.base import InboundMessage
 from service.models import Invitation
 from service.models import PooledAnswerSet
-from service.runner import handle_inbound
+from service.conversation.runner import handle_inbound
 from tests.factories import NOW
 from tests.factories import invite
 from tests.factories import open_campaign

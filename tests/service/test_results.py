@@ -2,9 +2,9 @@
 
 from service.config import Config
 from service.models import Campaign
-from service.result_tables import block_equations
-from service.results import campaign_results
-from service.results import protect_campaign
+from service.answer_side.result_tables import block_equations
+from service.answer_side.results import campaign_results
+from service.answer_side.results import protect_campaign
 from tests.factories import invite
 from tests.factories import open_campaign
 from tests.service.conversation import answer_all
@@ -148,8 +148,8 @@ def test_a_coordinators_scope_narrows_the_units_shown(runtime):
 
 
 def test_results_reflect_real_conversations(config, redis):
-    from service import runtime as runtimes
-    from service.runtime import Runtime
+    from service.infra import runtime as runtimes
+    from service.infra.runtime import Runtime
 
     runtime = Runtime(config, redis=redis)
     runtimes.install(runtime)

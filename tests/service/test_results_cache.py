@@ -2,8 +2,8 @@
 import json
 
 from service.models import Campaign
-from service.results import campaign_results
-from service.results_cache import cached_results
+from service.answer_side.results import campaign_results
+from service.answer_side.results_cache import cached_results
 from tests.service.results_data import add_answers
 from tests.service.results_data import answer_set
 from tests.service.results_data import campaign_with_units
@@ -82,12 +82,12 @@ def run_warm_jobs(runtime):
 
 def no_computing(monkeypatch):
     """Make counting the answers fail: a reader that still gets a table got it from the cache."""
-    import service.results_cache
+    import service.answer_side.results_cache
 
     def refuse(*args, **kwargs):
         raise AssertionError("a reader counted the answers")
 
-    monkeypatch.setattr(service.results_cache, "count_campaign", refuse)
+    monkeypatch.setattr(service.answer_side.results_cache, "count_campaign", refuse)
 
 
 def test_the_pool_flush_keeps_the_response_counter(runtime):
@@ -95,7 +95,7 @@ def test_the_pool_flush_keeps_the_response_counter(runtime):
     from sqlalchemy import select
 
     from service.models import Response
-    from service.results_cache import response_count
+    from service.answer_side.results_cache import response_count
     from tests.service.release_support import interim_release
 
     world = campaign_with_units(runtime)
@@ -170,7 +170,7 @@ def test_a_renamed_unit_shows_at_once(runtime):
 def test_a_flush_during_the_count_does_not_mix_two_states_in_one_table(runtime, monkeypatch):
     import pytest
 
-    import service.results
+    import service.answer_side.results
     from tests.service.release_support import interim_release
 
     if runtime.config.database_url.startswith("sqlite"):
@@ -181,15 +181,15 @@ def test_a_flush_during_the_count_does_not_mix_two_states_in_one_table(runtime, 
     before, _ = both(runtime, world)
     runtime.redis.flushall()
     pool(runtime, world, "Alna", "Spor 1", [answer_set(overall=2)] * 6)
-    question_rows = service.results.question_rows
+    question_rows = service.answer_side.results.question_rows
 
     def flush_first(*args, **kwargs):
         # The respondents were counted; now the pool writes, then the answers are counted.
-        monkeypatch.setattr(service.results, "question_rows", question_rows)
+        monkeypatch.setattr(service.answer_side.results, "question_rows", question_rows)
         interim_release(world.campaign_id)
         return question_rows(*args, **kwargs)
 
-    monkeypatch.setattr(service.results, "question_rows", flush_first)
+    monkeypatch.setattr(service.answer_side.results, "question_rows", flush_first)
     with runtime.session() as session:
         during = cached_results(session, session.get(Campaign, world.campaign_id), "nb", min_cell=5, min_comments=10)
     assert during == before

@@ -4,7 +4,7 @@ from service.models import Campaign
 from service.models import User
 from service.models import UserUnit
 from service.models import utcnow
-from service.passwords import hash_password
+from service.accounts.passwords import hash_password
 from tests.service.admin_support import PASSWORD
 from tests.service.admin_support import login
 from tests.service.results_data import add_answers

@@ -10,7 +10,7 @@ from service.models import OptOut
 from service.models import OutboxMessage
 from service.models import PooledAnswerSet
 from service.models import Response
-from service.runtime import Runtime
+from service.infra.runtime import Runtime
 from tests.factories import invite
 from tests.factories import invite_many
 from tests.factories import NOW
@@ -19,7 +19,7 @@ from tests.service.conversation import answer_all
 from tests.service.conversation import last_reply
 from tests.service.conversation import replies
 from tests.service.conversation import say
-from service.reply_list import LIST_KEY
+from service.infra.reply_list import LIST_KEY
 
 PHONE = "+4791234567"
 OTHER = "+4798765432"
@@ -172,7 +172,7 @@ def test_a_completion_alone_writes_nothing_until_a_release(config, redis, campai
     for phone in phones:
         say(runtime, phone, "Hei")
         answer_all(runtime, phone)
-    from service import runtime as runtimes
+    from service.infra import runtime as runtimes
     from workers.store import release_pool
 
     runtimes.install(runtime)
@@ -183,7 +183,7 @@ def test_a_completion_alone_writes_nothing_until_a_release(config, redis, campai
 
 
 def test_closing_ends_conversations_and_writes_the_whole_pool(runtime, campaign, invited):
-    from service.campaigns import close
+    from service.dispatch.campaigns import close
     from service.models import Campaign
 
     say(runtime, PHONE, "Hei")

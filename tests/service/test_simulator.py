@@ -1,7 +1,7 @@
 """The phone simulator: texts go through the real runner, replies come back through a worker."""
 from rq import SimpleWorker
 
-from service.queue import SEND_QUEUE
+from service.infra.queue import SEND_QUEUE
 from tests.factories import invite
 from tests.factories import invite_many
 from tests.factories import open_campaign

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from service import db
-from service.sqlite_writer import WriterLock
-from service.sqlite_writer import lock_path
+from service.infra import db
+from service.infra.sqlite_writer import WriterLock
+from service.infra.sqlite_writer import lock_path
 
 
 @pytest.fixture

@@ -13,17 +13,17 @@ from sqlalchemy import event
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from service import db
+from service.infra import db
 from service.models import Campaign
 from service.models import Conversation
 from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import SurveyVersion
-from service.queue import SEND_QUEUE
+from service.infra.queue import SEND_QUEUE
 from tests.factories import invite
 from tests.factories import invite_many
 from tests.factories import open_campaign
-from service.reply_list import LIST_KEY
+from service.infra.reply_list import LIST_KEY
 
 PHONE = "+4791234567"
 SMS = "/webhooks/twilio/sms"

@@ -8,19 +8,19 @@ from flows.model import Choice
 from flows.model import Question
 from flows.model import QuestionType
 from flows.model import Scale
-from service.comments import ORGANISATION
-from service.comments import shown_lists
-from service.result_tables import ALL
-from service.result_tables import ORG
-from service.result_tables import block_equations
-from service.result_tables import build_layout
-from service.result_tables import rollup
-from service.group_protection import protect_blocks
-from service.results import question_blocks
-from service.results import question_cells
-from service.results import question_values
-from service.suppression import primary_cells
-from service.suppression import suppress
+from service.answer_side.comments import ORGANISATION
+from service.answer_side.comments import shown_lists
+from service.answer_side.result_tables import ALL
+from service.answer_side.result_tables import ORG
+from service.answer_side.result_tables import block_equations
+from service.answer_side.result_tables import build_layout
+from service.answer_side.result_tables import rollup
+from service.answer_side.group_protection import protect_blocks
+from service.answer_side.results import question_blocks
+from service.answer_side.results import question_cells
+from service.answer_side.results import question_values
+from service.answer_side.suppression import primary_cells
+from service.answer_side.suppression import suppress
 
 SCALE = Question(id="q", type=QuestionType.SCALE, text={"en": "q"}, scale=Scale(min=1, max=4, dont_know=True))
 CHOICE = Question(id="c", type=QuestionType.CHOICE, text={"en": "c"}, choices=(Choice("a", {}), Choice("b", {}), Choice("c", {})))
@@ -88,7 +88,7 @@ tables = st.fixed_dictionaries({
 
 def _answers(spec):
     """Answer rows (unit, group, kind, count) drawn from the spec's seed counts."""
-    from service.answer_data import cell_counts
+    from service.answer_side.answer_data import cell_counts
 
     question = spec["question"]
     values = {"q": [1, 2, 3, 4, "dont_know", None], "c": ["a", "b", "c", None], "m": [["a"], ["b"], ["a", "b"], None]}[question.id]

@@ -4,11 +4,11 @@ import threading
 from sqlalchemy import func
 from sqlalchemy import select
 
-from service import db
+from service.infra import db
 from service.models import Conversation
 from service.models import Invitation
 from service.models import OutboxMessage
-from service.telegram_updates import handle_update
+from service.channels.telegram_updates import handle_update
 from tests import factories
 from tests.doubles import telegram_updates as updates
 from tests.telegram_support import tg_runtime  # noqa: F401

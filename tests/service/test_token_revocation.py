@@ -7,7 +7,7 @@ from service.cli import main
 from service.models import ApiToken
 from service.models import AuditEvent
 from service.models import User
-from service.passwords import hash_password
+from service.accounts.passwords import hash_password
 from tests.conftest import TEST_DATA_KEY
 from tests.service.admin_support import PASSWORD
 from tests.service.admin_support import login

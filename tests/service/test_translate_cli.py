@@ -7,8 +7,8 @@ from babel.messages.pofile import write_po
 from click.testing import CliRunner
 
 from flows import i18n
-from service.catalog_check import check
-from service.catalogs import extract
+from service.cli.catalog_check import check
+from service.cli.catalogs import extract
 from service.cli import main
 
 REMINDER = "Reminder: you have %(n)s question left in %(title)s."
@@ -94,7 +94,7 @@ def test_a_survey_missing_a_translation_fails_the_check(tmp_path, template):
 
 
 def test_compile_leaves_broken_messages_out(locales, monkeypatch):
-    from service import catalogs
+    from service.cli import catalogs
 
     edit(locales, "nb", lambda c: setattr(c[RANGE], "string", "Svar %(min)s-%(maks)s."))
     catalogs.compile_all(locales)

@@ -6,9 +6,9 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from service import db
+from service.infra import db
 from service.channels.base import InboundMessage
-from service.runner import handle_inbound
+from service.conversation.runner import handle_inbound
 from tests.factories import NOW
 from tests.factories import invite
 from tests.factories import open_campaign

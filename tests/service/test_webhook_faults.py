@@ -13,11 +13,11 @@ from sqlalchemy import text
 from twilio.request_validator import RequestValidator
 
 from service import create_app
-from service import db
-from service import delivery
-from service import runner
-from service import runtime as runtimes
-from service import telegram_webhook
+from service.infra import db
+from service.dispatch import delivery
+from service.conversation import runner
+from service.infra import runtime as runtimes
+from service.channels import telegram_webhook
 from service.models import Conversation
 from service.models import InboundReceipt
 from service.models import OutboxMessage

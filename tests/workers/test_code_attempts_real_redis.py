@@ -1,8 +1,8 @@
 """The guess limits hold against a burst of parallel tries on a real Redis (A7)."""
 import dataclasses
 
-from service import code_attempts
-from service.runtime import Runtime
+from service.conversation import code_attempts
+from service.infra.runtime import Runtime
 from tests.service.test_code_limits import burst
 
 

@@ -15,18 +15,18 @@ from sqlalchemy import select
 
 from flows.bidi import LRI
 from flows.bidi import PDI
-from service import campaigns
-from service.closing import close
-from service.code_slots import CODE_SLOT
-from service.codes import code_hash
-from service.invitations import invitation_text
+from service.dispatch import campaigns
+from service.dispatch.closing import close
+from service.outbox.code_slots import CODE_SLOT
+from service.dispatch.codes import code_hash
+from service.dispatch.invitations import invitation_text
 from service.surveys import survey_title
 from service.models import Base
 from service.models import Campaign
 from service.models import Conversation
 from service.models import Invitation
-from service import runtime as runtimes
-from service.runtime import Runtime
+from service.infra import runtime as runtimes
+from service.infra.runtime import Runtime
 from service.surveys import survey_of
 from tests.factories import invite
 from tests.factories import open_campaign

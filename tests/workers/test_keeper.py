@@ -11,8 +11,8 @@ from redis import Redis
 from rq import Queue
 from rq import Worker
 
-from service.keeper import Backoff
-from service.keeper import program_name
+from service.cli.keeper import Backoff
+from service.cli.keeper import program_name
 from tests.workers import processes
 
 pytestmark = pytest.mark.redis

@@ -21,12 +21,12 @@ from sqlalchemy import create_engine
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from service import db
-from service import runtime as runtimes
-from service.embedded import free_port
+from service.infra import db
+from service.infra import runtime as runtimes
+from service.infra.embedded import free_port
 from service.models import Base
 from service.models import OutboxMessage
-from service.runtime import Runtime
+from service.infra.runtime import Runtime
 from tests import outbox_rows
 from tests.workers import processes
 

@@ -5,13 +5,13 @@ from datetime import timedelta
 import pytest
 from rq import SimpleWorker
 
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from service.channels import channel_for
 from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import utcnow
-from service.queue import SEND_QUEUE
-from service.runtime import Runtime
+from service.infra.queue import SEND_QUEUE
+from service.infra.runtime import Runtime
 from tests import outbox_rows
 from tests.telegram_support import TEST_PER_CHAT_SECONDS
 from tests.telegram_support import telegram_api  # noqa: F401

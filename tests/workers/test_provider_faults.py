@@ -13,13 +13,13 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from service import create_app
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from service.channels.twilio import TwilioChannel
 from service.models import Invitation
 from service.models import OptOut
 from service.models import OutboxMessage
 from service.models import utcnow
-from service.queue import SEND_QUEUE
+from service.infra.queue import SEND_QUEUE
 from tests import outbox_rows
 from tests.telegram_support import tg_runtime  # noqa: F401
 from tests.telegram_support import telegram_api  # noqa: F401
@@ -27,7 +27,7 @@ from tests.telegram_support import telegram_config  # noqa: F401
 from tests.workers.test_telegram_send import queue_questions
 from workers.schedule import sweep_outbox
 from workers.send import SendDeferred
-from service.send_jobs import enqueue_send
+from service.outbox.send_jobs import enqueue_send
 from workers.send import send_outbox
 
 

@@ -16,11 +16,11 @@ import pytest
 from redis import Redis
 
 from service import create_app
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from service.models import OutboxMessage
 from tests import outbox_rows
 from tests.workers import processes
-from service.send_jobs import enqueue_send
+from service.outbox.send_jobs import enqueue_send
 
 pytestmark = pytest.mark.redis
 PHONES = ["+4791000011", "+4791000012"]

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from service import create_app
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import utcnow
-from service.runtime import Runtime
+from service.infra.runtime import Runtime
 from tests.workers import processes
 from tests.workers.reminder_world import DAY
 from tests.workers.reminder_world import launched

@@ -7,7 +7,7 @@ from sqlalchemy import event
 from sqlalchemy import select
 from sqlalchemy import update
 
-from service import db
+from service.infra import db
 from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import ReminderSend

@@ -10,14 +10,14 @@ from sqlalchemy import update
 
 from flows.model import State
 from flows.model import Status
-from service import campaigns
+from service.dispatch import campaigns
 from service.models import Campaign
 from service.models import Conversation
 from service.models import Invitation
 from service.models import OptOut
 from service.models import OutboxMessage
 from service.models import ReminderSend
-from service.progress import progress
+from service.progress.rates import progress
 from tests.service.conversation import answer_all
 from tests.service.conversation import say
 from tests.workers.reminder_world import DAY

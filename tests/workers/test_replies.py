@@ -9,23 +9,23 @@ from rq.job import Job
 from sqlalchemy import select
 
 from flows.model import Outbound
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from service.models import OutboxMessage
 from service.models import utcnow
-from service.outbox import queue_outbound
-from service.queue import DEFAULT_QUEUE
-from service.queue import SEND_QUEUE
-from service.queue import SEND_RETRY
-from service.queue import after_commit_replies
-from service.runtime import Runtime
+from service.outbox.rows import queue_outbound
+from service.infra.queue import DEFAULT_QUEUE
+from service.infra.queue import SEND_QUEUE
+from service.infra.queue import SEND_RETRY
+from service.infra.queue import after_commit_replies
+from service.infra.runtime import Runtime
 from tests import outbox_rows
 from workers import replies
-from service.reply_list import FLAG_KEY
-from service.reply_list import FLAG_SECONDS
-from service.reply_list import LIST_KEY
+from service.infra.reply_list import FLAG_KEY
+from service.infra.reply_list import FLAG_SECONDS
+from service.infra.reply_list import LIST_KEY
 from workers.replies import batch_size
 from workers.replies import drain_replies
-from service.reply_list import listed_ids
+from service.infra.reply_list import listed_ids
 from workers.rq_worker import PreloadingWorker
 from workers.schedule import sweep_outbox
 from workers.send import send_outbox

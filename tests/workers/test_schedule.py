@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from service.models import InboundReceipt
 from service.models import OutboxMessage
-from service.queue import DEFAULT_QUEUE
-from service.queue import SEND_QUEUE
+from service.infra.queue import DEFAULT_QUEUE
+from service.infra.queue import SEND_QUEUE
 from tests import outbox_rows
 from workers.schedule import purge_receipts
 from workers.schedule import sweep_outbox

@@ -8,11 +8,11 @@ from service.channels.twilio import TwilioChannel
 from service.models import Invitation
 from service.models import OptOut
 from service.models import OutboxMessage
-from service.queue import SEND_QUEUE
+from service.infra.queue import SEND_QUEUE
 from tests import outbox_rows
 from workers import send_gate
 from workers.send import SendDeferred
-from service.send_jobs import enqueue_send
+from service.outbox.send_jobs import enqueue_send
 from workers.send import send_outbox
 
 

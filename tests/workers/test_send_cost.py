@@ -7,7 +7,7 @@ from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 
-from service import db
+from service.infra import db
 from service.models import Invitation
 from service.models import OutboxMessage
 from tests import outbox_rows

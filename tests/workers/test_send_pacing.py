@@ -7,12 +7,12 @@ from rq import SimpleWorker
 from sqlalchemy import func
 from sqlalchemy import select
 
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from service.models import OutboxMessage
 from service.models import utcnow
-from service.queue import DEFAULT_QUEUE
-from service.queue import SEND_QUEUE
-from service.runtime import Runtime
+from service.infra.queue import DEFAULT_QUEUE
+from service.infra.queue import SEND_QUEUE
+from service.infra.runtime import Runtime
 from tests.workers.reminder_world import DAY
 from tests.workers.reminder_world import LAUNCH
 from tests.workers.reminder_world import drain

@@ -7,16 +7,16 @@ from rq import Worker
 from rq.defaults import DEFAULT_MAINTENANCE_TASK_INTERVAL
 from rq.job import JobStatus
 
-from service import db
-from service import runtime as runtimes
+from service.infra import db
+from service.infra import runtime as runtimes
 from service.models import OutboxMessage
-from service.queue import DEFAULT_QUEUE
-from service.queue import SEND_QUEUE
-from service.runtime import Runtime
+from service.infra.queue import DEFAULT_QUEUE
+from service.infra.queue import SEND_QUEUE
+from service.infra.runtime import Runtime
 from tests import outbox_rows
 from workers.rq_worker import MAINTENANCE_SECONDS
 from workers.rq_worker import PreloadingWorker
-from service.send_jobs import enqueue_send
+from service.outbox.send_jobs import enqueue_send
 
 
 def queue_rows(runtime, count=3):

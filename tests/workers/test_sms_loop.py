@@ -8,16 +8,16 @@ from rq import SimpleWorker
 from werkzeug.serving import make_server
 
 from service import create_app
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import ReminderPolicy
 from service.models import utcnow
-from service.queue import SEND_QUEUE
+from service.infra.queue import SEND_QUEUE
 from tests import factories
 from tests.doubles.twilio_api import post_signed
 from tests.outbox_rows import ALWAYS_OPEN
-from service.send_jobs import enqueue_send
+from service.outbox.send_jobs import enqueue_send
 
 PHONE = "+4791234567"
 

@@ -6,20 +6,20 @@ import pytest
 from rq import SimpleWorker
 from rq import Worker
 
-from service import db
-from service import runtime as runtimes
+from service.infra import db
+from service.infra import runtime as runtimes
 from service.channels import channel_for
 from service.models import Invitation
 from service.models import OptOut
 from service.models import OutboxMessage
-from service.queue import SEND_QUEUE
-from service.runtime import Runtime
+from service.infra.queue import SEND_QUEUE
+from service.infra.runtime import Runtime
 from tests import outbox_rows
 from tests.telegram_support import TEST_PER_CHAT_SECONDS
 from tests.telegram_support import tg_runtime  # noqa: F401
 from tests.telegram_support import telegram_api  # noqa: F401
 from tests.telegram_support import telegram_config  # noqa: F401
-from service.send_jobs import enqueue_send
+from service.outbox.send_jobs import enqueue_send
 
 OPTIONS = [{"reply": str(n), "label": str(n)} for n in range(1, 7)]
 

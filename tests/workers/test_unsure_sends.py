@@ -10,7 +10,7 @@ from service.channels.twilio import TwilioChannel
 from service.models import Invitation
 from service.models import OutboxMessage
 from service.models import utcnow
-from service.queue import SEND_QUEUE
+from service.infra.queue import SEND_QUEUE
 from tests import outbox_rows
 from workers.schedule import sweep_outbox
 from workers.send import SendDeferred

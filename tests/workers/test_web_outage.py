@@ -1,5 +1,5 @@
 """The web during a Redis stall: /healthz says which dependency is down, and a request that needs Redis answers 503
-with a sentence, each within seconds instead of hanging (service/queue.py timeouts, service/health.py answers)."""
+with a sentence, each within seconds instead of hanging (service/infra/queue.py timeouts, service/infra/health.py answers)."""
 import dataclasses
 import os
 import signal
@@ -9,7 +9,7 @@ import time
 import pytest
 
 from service import create_app
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from tests.workers import processes
 
 pytestmark = pytest.mark.redis

@@ -17,13 +17,13 @@ import pytest
 from werkzeug.serving import make_server
 
 from service import create_app
-from service import runtime as runtimes
+from service.infra import runtime as runtimes
 from service.models import OutboxMessage
 from service.models import utcnow
 from tests import outbox_rows
 from tests.workers import processes
 from workers.schedule import sweep_outbox
-from service.send_jobs import enqueue_send
+from service.outbox.send_jobs import enqueue_send
 
 pytestmark = pytest.mark.redis
 PHONES = ["+4791000001", "+4791000002", "+4791000003", "+4791000004"]

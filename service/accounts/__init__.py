@@ -1,0 +1,1 @@
+"""Accounts and access: organisation, units, users' scopes, audit, tokens, passwords, sessions."""

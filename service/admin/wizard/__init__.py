@@ -1,0 +1,1 @@
+"""The launch wizard of the admin view, one module per step."""

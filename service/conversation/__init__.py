@@ -1,0 +1,1 @@
+"""The conversation step: dedupe, lock, resume the engine, apply the Sprint."""

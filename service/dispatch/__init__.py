@@ -1,0 +1,1 @@
+"""The dispatch side (A1): campaigns, respondents, invitations, codes, opt-outs, closing."""

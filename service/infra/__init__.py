@@ -1,0 +1,1 @@
+"""Plumbing: database, SQLite writer, bulk SQL, queue, crypto, migrations, runtime, health."""

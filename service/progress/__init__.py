@@ -1,0 +1,1 @@
+"""Progress (live, from the dispatch side): response rates, counts over time, snapshots."""

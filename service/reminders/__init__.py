@@ -1,0 +1,1 @@
+"""Reminders: the policy, each invitation's plan, sending windows and the sweep's writes."""
