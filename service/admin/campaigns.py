@@ -7,6 +7,7 @@ from flask import url_for
 
 from ..accounts import audit
 from ..dispatch import campaigns as campaign_service
+from ..dispatch import closing
 from ..progress import snapshot as progress_snapshot
 from ..answer_side import releases
 from ..accounts.access import restrict_progress
@@ -75,7 +76,7 @@ def close_campaign(campaign_id):
         if request.method == "GET":
             return render_template("admin/close.html", campaign=campaign, nav="campaigns")
         try:
-            campaign_service.close(session, campaign, utcnow(), runtime=session.info["runtime"])
+            closing.close(session, campaign, utcnow(), runtime=session.info["runtime"])
         except campaign_service.CampaignError as error:
             flash(_("The campaign could not be closed: %(reason)s", reason=str(error)), "error")
             return redirect(url_for("admin.campaign", campaign_id=campaign_id))

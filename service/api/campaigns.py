@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from ..accounts import audit
 from ..dispatch import campaigns
+from ..dispatch import closing
 from ..answer_side import releases
 from ..infra.queue import after_commit
 from ..accounts.access import restrict_progress
@@ -115,7 +116,7 @@ def close_campaign(session, user, campaign_id):
     """Close a campaign; its phone numbers are erased."""
     campaign = find_campaign(session, user, campaign_id)
     try:
-        campaigns.close(session, campaign, utcnow())
+        closing.close(session, campaign, utcnow())
     except campaigns.CampaignError as error:
         raise conflict(error) from None
     return campaign_json(campaign)

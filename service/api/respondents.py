@@ -5,6 +5,7 @@ from flows.languages import ASK
 from flows.languages import normalise
 
 from ..dispatch import campaigns
+from ..dispatch.respondents import add_respondents as add_to_campaign
 from ..models import RespondentGroup
 from ..models import Unit
 from ..dispatch.paper_sheet import render_sheet
@@ -46,7 +47,7 @@ def add_respondents(session, user, campaign_id):
         raise invalid("no respondents given")
     lines = [line for line, _row in numbered]
     try:
-        report = campaigns.add_respondents(session, session.info["runtime"], campaign, [row for _line, row in numbered])
+        report = add_to_campaign(session, session.info["runtime"], campaign, [row for _line, row in numbered])
     except campaigns.CampaignError as error:
         raise conflict(error) from None
     return report.numbered(lines, "row"), 200 if report.clean else 207

@@ -25,7 +25,6 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from ..channels.setup import channel_problems
-from .closing import close  # noqa: F401  (part of this module's interface)
 from flows.languages import ASK
 from flows.languages import normalise
 
@@ -42,12 +41,9 @@ from ..models import RespondentGroup
 from ..models import SurveyVersion
 from ..models import Unit
 from ..models import utcnow
-from ..progress.rates import progress  # noqa: F401  (part of this module's interface)
 from .respondent_rows import RowError
 from .respondent_rows import RowReader
 from .respondent_rows import campaign_languages
-from .respondents import RespondentReport  # noqa: F401  (part of this module's interface)
-from .respondents import add_respondents  # noqa: F401  (part of this module's interface)
 from ..surveys import survey_of
 
 log = logging.getLogger(__name__)
@@ -58,7 +54,7 @@ INCOMPLETE_POLICIES = ("discard", "keep")
 # A per-campaign small-group threshold above this would switch off every question worth asking.
 MAX_SMALL_GROUP = 100
 
-__all__ = ["CampaignError", "CampaignStateError", "create_campaign", "generate_paper_codes", "launch", "open_campaign", "close"]
+__all__ = ["CampaignError", "CampaignStateError", "create_campaign", "generate_paper_codes", "launch", "open_campaign"]
 
 
 def create_campaign(

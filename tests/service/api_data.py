@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from flows.definitions import bundled_survey
 from service.accounts.tokens import create_token
-from service.dispatch import campaigns
+from service.dispatch import respondents
 from service.dispatch.campaigns import create_campaign
 from service.models import Campaign
 from service.models import Organisation
@@ -76,6 +76,6 @@ def draft(runtime, world: World, unit_ids=None, closes_in=timedelta(days=14)) ->
 
 
 def add(runtime, campaign_id: int, rows: list[dict]):
-    """campaigns.add_respondents in a transaction of its own."""
+    """respondents.add_respondents in a transaction of its own."""
     with runtime.transaction() as session:
-        return campaigns.add_respondents(session, runtime, session.get(Campaign, campaign_id), rows)
+        return respondents.add_respondents(session, runtime, session.get(Campaign, campaign_id), rows)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from service.dispatch import campaigns
+from service.dispatch import respondents
 from service.infra import runtime as runtimes
 from service.models import Base
 from service.models import Campaign
@@ -55,7 +56,7 @@ def create(runtime, world, **options):
 
 def add(runtime, campaign_id, rows):
     with runtime.transaction() as session:
-        return campaigns.add_respondents(session, runtime, session.get(Campaign, campaign_id), rows)
+        return respondents.add_respondents(session, runtime, session.get(Campaign, campaign_id), rows)
 
 
 def launch(runtime, campaign_id, now=None, **kwargs):

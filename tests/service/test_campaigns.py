@@ -10,6 +10,9 @@ from sqlalchemy import event
 from sqlalchemy import select
 
 from service.dispatch import campaigns
+from service.dispatch import closing
+from service.dispatch import respondents
+from service.progress import rates
 from service.infra import db
 from service.outbox.code_slots import CODE_SLOT
 from service.outbox.code_slots import render
@@ -222,11 +225,11 @@ def test_close_erases_addresses_and_stops_unsent_messages(runtime, world):
         session.scalars(select(OutboxMessage)).first().status = "sent"
     with runtime.transaction() as session:
         campaign = session.get(Campaign, campaign_id)
-        campaigns.close(session, campaign, utcnow())
+        closing.close(session, campaign, utcnow())
         with pytest.raises(campaigns.CampaignStateError, match="already closed"):
-            campaigns.close(session, campaign, utcnow())
+            closing.close(session, campaign, utcnow())
         with pytest.raises(campaigns.CampaignStateError, match="closed"):
-            campaigns.add_respondents(session, runtime, campaign, [{"phone": PHONES[2]}])
+            respondents.add_respondents(session, runtime, campaign, [{"phone": PHONES[2]}])
     with runtime.session() as session:
         assert session.get(Campaign, campaign_id).status == "closed"
         assert {(i.address_enc, i.address_hash is not None) for i in session.scalars(select(Invitation))} == {(None, True)}
@@ -246,7 +249,7 @@ def test_progress_counts_by_status_and_unit(runtime, world):
         for row, status in zip(rows, statuses):
             row.status = status
     with runtime.session() as session:
-        report = campaigns.progress(session, session.get(Campaign, campaign_id))
+        report = rates.progress(session, session.get(Campaign, campaign_id))
     first = {"total": 9, "invited": 8, "delivered": 4, "started": 3, "completed": 2, "opted_out": 1, "failed": 1, "response_rate": 0.25}
     assert {key: report[key] for key in first} == {**first, "total": 11}
     assert {key: report["units"][0][key] for key in ("unit_id", "name", *first)} == {"unit_id": world.unit_ids[0], "name": "Nord", **first}

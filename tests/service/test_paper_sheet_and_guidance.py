@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from service.dispatch import campaigns
+from service.dispatch import respondents
 from service.dispatch.codes import code_hash
 from service.models import Campaign
 from service.models import Invitation
@@ -89,7 +90,7 @@ def test_telegram_respondents_are_invited_by_sms_with_a_deep_link(runtime, world
     with runtime.transaction() as session:
         campaign = session.get(Campaign, campaign_id)
         campaign.channels = ["sms", "telegram"]
-        report = campaigns.add_respondents(session, runtime, campaign, [
+        report = respondents.add_respondents(session, runtime, campaign, [
             {"phone": PHONES[0], "unit_id": world.unit_ids[0], "channel": "telegram", "language": "en"},
             {"phone": PHONES[1], "unit_id": world.unit_ids[0]},
         ])
@@ -129,7 +130,7 @@ def test_progress_shows_guidance_per_unit_and_group(client, runtime, world, grou
     campaign_id = draft(runtime, world, closes_in=timedelta(days=3))
     rows = [{"phone": f"+479{index:07d}", "unit_id": world.unit_ids[0], "group_id": group_id if index % 2 else None} for index in range(70)]
     with runtime.transaction() as session:
-        campaigns.add_respondents(session, runtime, session.get(Campaign, campaign_id), rows)
+        respondents.add_respondents(session, runtime, session.get(Campaign, campaign_id), rows)
     report = client.get(f"/api/v1/campaigns/{campaign_id}/progress", headers=world.headers).json
     north, south = report["units"]
     assert north["guidance"] == {"advice": "sample_allowed", "ask_everyone": False, "target_answers": 30, "answers_missing": 30, "target_reached": False}

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from service.infra import runtime as runtimes
-from service.dispatch.campaigns import close
+from service.dispatch.closing import close
 from service.models import Answer
 from service.models import Campaign
 from service.models import Invitation

@@ -183,7 +183,7 @@ def test_a_completion_alone_writes_nothing_until_a_release(config, redis, campai
 
 
 def test_closing_ends_conversations_and_writes_the_whole_pool(runtime, campaign, invited):
-    from service.dispatch.campaigns import close
+    from service.dispatch.closing import close
     from service.models import Campaign
 
     say(runtime, PHONE, "Hei")

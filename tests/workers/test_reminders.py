@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from flows.model import State
 from flows.model import Status
-from service.dispatch import campaigns
+from service.dispatch import closing
 from service.models import Campaign
 from service.models import Conversation
 from service.models import Invitation
@@ -143,7 +143,7 @@ def test_nothing_goes_after_closing(send_runtime, twilio_api):
         first = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reminder")).first()
         first.status = "sending"
     with send_runtime.transaction() as session:
-        campaigns.close(session, session.get(Campaign, campaign_id), LAUNCH + 3 * DAY)
+        closing.close(session, session.get(Campaign, campaign_id), LAUNCH + 3 * DAY)
     assert {row.status for row in rows(send_runtime)} == {"failed", "sending"}
     assert sweep_reminders(LAUNCH + 7 * DAY) == 0
     # The sweeper gives the claimed row back; the send worker refuses it for the closed campaign.

@@ -11,6 +11,7 @@ from ...models import Invitation
 from ...models import RespondentGroup
 from ...dispatch.paper_sheet import render_sheet
 from ...dispatch.respondent_rows import campaign_languages
+from ...dispatch.respondents import add_respondents
 from ...infra.url_ids import parsed_id
 from ..forms import Form
 from ..i18n import _
@@ -82,7 +83,7 @@ def _upload(session, user, campaign):
         return _page(session, campaign, 400, upload_errors={"file": _("The file has a header but no respondents.")})
     lines = [line for line, _row in numbered]
     try:
-        report = campaign_service.add_respondents(session, session.info["runtime"], campaign, [row for _line, row in numbered])
+        report = add_respondents(session, session.info["runtime"], campaign, [row for _line, row in numbered])
     except campaign_service.CampaignError as error:
         return _page(session, campaign, 400, upload_errors={"file": str(error)})
 
