@@ -36,7 +36,7 @@ from .plan import next_due
 from .plan import plan
 from .policy import Policy
 from .policy import policy_of
-from ..conversation.runner import apply_sprint
+from ..conversation.apply import apply_sprint
 from ..outbox.send_jobs import enqueue_send
 from ..surveys import survey_of
 from ..surveys import survey_title

@@ -8,7 +8,6 @@ from datetime import timedelta
 from flask import abort
 from flask import flash
 from flask import redirect
-from flask import render_template
 from flask import request
 from flask import url_for
 from sqlalchemy import func
