@@ -50,7 +50,7 @@ from service.infra.queue import PIPELINE_JOBS  # noqa: E402
 from service.infra.queue import SEND_QUEUE  # noqa: E402
 from service.infra.queue import SEND_RETRY  # noqa: E402
 from service.infra.queue import enqueue_all  # noqa: E402
-from workers.send import SQLITE_LANES  # noqa: E402
+from workers.send_lanes import SQLITE_LANES  # noqa: E402
 from service.outbox.send_jobs import enqueue_send  # noqa: E402
 from workers.send import send_outbox  # noqa: E402
 

@@ -22,7 +22,7 @@ from service.infra.reply_list import EMPTY
 from service.infra.reply_list import YIELD
 from service.infra.reply_list import enqueue_drain
 from service.infra.reply_list import pop
-from workers.send import lane_count
+from workers.send_lanes import lane_count
 from workers.send import send_outbox
 
 log = logging.getLogger(__name__)

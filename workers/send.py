@@ -41,19 +41,19 @@ from service.infra.queue import SEND_QUEUE
 from service.infra.queue import SEND_RETRY
 from workers import send_gate
 from workers import send_rows
+from workers.send_lanes import DEFERRED
+from workers.send_lanes import FAILED
+from workers.send_lanes import HELD
+from workers.send_lanes import RETRY
+from workers.send_lanes import SENT
+from workers.send_lanes import SKIPPED
+from workers.send_lanes import WAITING
+from workers.send_lanes import Feed
+from workers.send_lanes import lane_count
+from workers.send_lanes import run_lanes
 
 log = logging.getLogger(__name__)
 
-SENT = "sent"
-SKIPPED = "skipped"
-# Outside the sending window: pending with not_before, the rest of the batch goes on.
-WAITING = "waiting"
-# The provider's queue is full: pending with not_before, the rest of the batch waits too.
-HELD = "held"
-DEFERRED = "deferred"
-# This row alone raised something unforeseen: back to pending for the job's retry, the rest of the batch goes on.
-RETRY = "retry"
-FAILED = "failed"
 # Kinds that must not reach someone who opted out after they were queued;
 # a reply (the STOP confirmation itself) still goes.
 UNSOLICITED = ("invitation", "reminder")
@@ -64,11 +64,6 @@ _ONE_AT_A_TIME = {"telegram": threading.Lock(), "simulator": threading.Lock()}
 # before queuing at the database's file lock, where a wait costs a blocking flock() on a helper
 # thread and two wake-ups (service/infra/sqlite_writer.py; 918 of 950 transactions waited there with four lanes).
 _SQLITE_TURN = threading.Lock()
-# And so on SQLite two lanes are enough: one in the database while the other waits on the provider. More only
-# queue at that turn, each hand-off a thread switch and a contended GIL: on a busy machine one worker sent
-# 570-690 invitations/s with two lanes and 350-360/s with four; on a quiet one 666/s at 1.2 ms of CPU a message
-# against 633/s at 1.3 ms (PostgreSQL, whose lanes overlap round trips, gains from four).
-SQLITE_LANES = 2
 # Seconds a lane keeps trying to record a message the provider accepted while the database is down
 # (a failover, a restart): past them the row is left "sending", and unsure (workers/unsure_sends.py).
 RECORD_PATIENCE = 60
@@ -81,12 +76,12 @@ class SendDeferred(Exception):
 def send_outbox(outbox_ids: list[int], now: datetime | None = None) -> dict:
     """Send each pending row once; raise SendDeferred if any must be tried again."""
     runtime = runtimes.current()
-    feed = _Feed(outbox_ids)
+    feed = Feed(outbox_ids)
     lanes = lane_count(runtime, len(feed.ids))
     if lanes <= 1:
         _lane(runtime, now, feed)
     else:
-        _run_lanes(runtime, now, feed, lanes)
+        run_lanes(feed, lanes, lambda lane_feed: _lane(runtime, now, lane_feed))
     outcomes, retry_after = feed.outcomes, feed.retry_after
     deferred = [outbox_id for outbox_id, outcome in outcomes.items() if outcome in (DEFERRED, RETRY)]
     summary = {outcome: sum(1 for o in outcomes.values() if o == outcome) for outcome in set(outcomes.values())}
@@ -101,62 +96,7 @@ def send_outbox(outbox_ids: list[int], now: datetime | None = None) -> dict:
     return summary
 
 
-def lane_count(runtime, messages: int) -> int:
-    """How many lanes a job of `messages` sends through: `send_concurrency`, at most SQLITE_LANES on SQLite."""
-    lanes = max(1, runtime.config.send_concurrency)
-    if runtime.config.is_sqlite:
-        lanes = min(lanes, SQLITE_LANES)
-    return max(1, min(lanes, messages))
-
-
-class _Feed:
-    """A job's ids, handed to its lanes one at a time, and what happened to each."""
-
-    def __init__(self, outbox_ids):
-        self.ids = list(outbox_ids)
-        self.outcomes = {}
-        self.retry_after = None
-        self._next = 0
-        self._stopped = False
-        self._lock = threading.Lock()
-        # Set once the first message is settled without a deferral or hold (or the job stops): the other
-        # lanes wait for it, so a provider that is down or throttling gets one request from the job, not one per lane.
-        self.flowing = threading.Event()
-
-    def take(self) -> int | None:
-        """The next id to send, or None when all are taken or the job stops."""
-        with self._lock:
-            if self._stopped or self._next >= len(self.ids):
-                return None
-            self._next += 1
-            return self.ids[self._next - 1]
-
-    def report(self, outbox_id: int, outcome: str, retry_after: float | None):
-        with self._lock:
-            self.outcomes[outbox_id] = outcome
-            if retry_after is not None:
-                self.retry_after = max(self.retry_after or 0.0, retry_after)
-            if outcome == HELD:
-                # The provider's queue is full: the rest stays pending, untouched,
-                # and the outbox sweeper brings it back as the queue drains.
-                self._stopped = True
-            elif outcome == DEFERRED:
-                # The provider is throttling or down: the rest of the batch stays
-                # pending for the retry instead of hammering it now.
-                for rest in self.ids[self._next :]:
-                    self.outcomes.setdefault(rest, DEFERRED)
-                self._next = len(self.ids)
-                self._stopped = True
-        self.flowing.set()
-
-    def stop(self):
-        """No lane takes another id; those in flight finish and are recorded."""
-        with self._lock:
-            self._stopped = True
-        self.flowing.set()
-
-
-def _lane(runtime, now, feed: _Feed):
+def _lane(runtime, now, feed: Feed):
     """Send ids from the feed one after the other on one connection."""
     outbox_id = feed.take()
     if outbox_id is None:
@@ -166,40 +106,6 @@ def _lane(runtime, now, feed: _Feed):
             outcome, retry_after = job.send(outbox_id)
             feed.report(outbox_id, outcome, retry_after)
             outbox_id = feed.take()
-
-
-def _run_lanes(runtime, now, feed: _Feed, count: int):
-    """`count` lanes in threads; the first error of any lane stops the others and is raised (RQ retries)."""
-    errors = []
-
-    def lane(first: bool):
-        try:
-            if not first:
-                feed.flowing.wait()
-            _lane(runtime, now, feed)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            # Also wakes the waiting lanes when the first one ran out of ids, or failed.
-            if errors:
-                feed.stop()
-            feed.flowing.set()
-
-    threads = [threading.Thread(target=lane, args=(n == 0,), name=f"send-lane-{n}", daemon=True) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    try:
-        for thread in threads:
-            thread.join()
-    except BaseException:
-        # RQ's job timeout or a cold shutdown, raised in this thread: no lane starts
-        # another message, and those in flight are recorded before the job ends.
-        feed.stop()
-        for thread in threads:
-            thread.join()
-        raise
-    if errors:
-        raise errors[0]
 
 
 def send_one(runtime, outbox_id: int) -> str:

@@ -11,8 +11,8 @@ from service.infra import db
 from service.models import Invitation
 from service.models import OutboxMessage
 from tests import outbox_rows
-from workers.send import SQLITE_LANES
-from workers.send import lane_count
+from workers.send_lanes import SQLITE_LANES
+from workers.send_lanes import lane_count
 from workers.send import send_outbox
 from workers.send import warm_up
 
