@@ -24,7 +24,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy import update
 
-from ..channels.setup import channel_problems
+from .channel_setup import channel_problems
 from flows.languages import ASK
 from flows.languages import normalise
 

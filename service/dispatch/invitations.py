@@ -26,7 +26,7 @@ from ..reminders.sending import first_reminder
 from ..outbox.send_jobs import enqueue_send
 from ..surveys import survey_of
 from ..surveys import survey_title
-from ..channels.telegram_links import start_link
+from .telegram_links import start_link
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from flows.languages import ASK
 from .qr import qr_svg
 from ..surveys import survey_of
 from ..surveys import survey_title
-from ..channels.telegram_links import deep_link
+from .telegram_links import deep_link
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from service.models import utcnow
 from service.surveys import latest
 from service.surveys import survey_of
 from service.surveys import survey_title
-from service.channels.telegram_links import deep_link
+from service.dispatch.telegram_links import deep_link
 from tests.service.api_data import LANGUAGES
 from tests.service.api_data import PHONES
 from tests.service.api_data import SURVEY

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from flows.languages import native_name
 
 from ...dispatch.campaigns import CHANNELS
-from ...channels.setup import channel_problems
+from ...dispatch.channel_setup import channel_problems
 from ...models import Invitation
 from ...dispatch.preview import campaign_preview
 from ...surveys import survey_of

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from ...accounts import audit
 from ...dispatch import campaigns as campaign_service
-from ...channels.setup import sms_configured
-from ...channels.setup import telegram_configured
+from ...dispatch.channel_setup import sms_configured
+from ...dispatch.channel_setup import telegram_configured
 from ...models import Campaign
 from ...models import Invitation
 from ...models import RespondentGroup

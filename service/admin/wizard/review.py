@@ -6,7 +6,7 @@ from flask import url_for
 
 from ...accounts import audit
 from ...dispatch import campaigns as campaign_service
-from ...channels.setup import channel_problems
+from ...dispatch.channel_setup import channel_problems
 from ...models import utcnow
 from ...dispatch.preview import campaign_preview
 from ...reminders.policy import policy_of
