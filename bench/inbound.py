@@ -36,7 +36,7 @@ from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bench import common  # noqa: E402
 from bench import wrk  # noqa: E402
-from service.channels.base import InboundMessage  # noqa: E402
+from service.conversation.inbound import InboundMessage  # noqa: E402
 from service.dispatch.codes import code_hash  # noqa: E402
 from service.dispatch.codes import new_code  # noqa: E402
 from service.models import Invitation  # noqa: E402

@@ -11,7 +11,7 @@ from flask import render_template
 from flask import request
 
 from . import channel_for
-from .base import InboundMessage
+from ..conversation.inbound import InboundMessage
 from ..conversation.runner import handle_inbound
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")

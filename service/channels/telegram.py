@@ -29,7 +29,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from flows.chat import COMMANDS
 
-from .base import InboundMessage
+from ..conversation.inbound import InboundMessage
 from .base import OutgoingMessage
 from .base import PermanentFailure
 from .base import RecipientOptedOut

@@ -20,7 +20,7 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from .base import InboundMessage
+from ..conversation.inbound import InboundMessage
 from .base import OutcomeUnknown
 from .base import OutgoingMessage
 from .base import PermanentFailure

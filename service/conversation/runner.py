@@ -17,7 +17,7 @@ from flows.model import InboundKind
 from flows.model import State
 from flows.render import language_of
 
-from ..channels.base import InboundMessage
+from .inbound import InboundMessage
 from ..models import SurveyVersion
 from ..surveys import parsed_survey
 from ..surveys import survey_of

@@ -3,7 +3,7 @@ import itertools
 
 from sqlalchemy import select
 
-from service.channels.base import InboundMessage
+from service.conversation.inbound import InboundMessage
 from service.models import OutboxMessage
 from service.conversation.runner import handle_inbound
 from tests.factories import NOW

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from service.conversation import code_attempts
-from service.channels.base import InboundMessage
+from service.conversation.inbound import InboundMessage
 from service.conversation.runner import handle_inbound
 from service.models import Conversation
 from service.infra.runtime import Runtime

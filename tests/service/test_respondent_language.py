@@ -3,7 +3,7 @@ import itertools
 
 from sqlalchemy import select
 
-from service.channels.base import InboundMessage
+from service.conversation.inbound import InboundMessage
 from service.models import Invitation
 from service.models import PooledAnswerSet
 from service.conversation.runner import handle_inbound

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import event
 
 from service.infra import db
-from service.channels.base import InboundMessage
+from service.conversation.inbound import InboundMessage
 from service.conversation.runner import handle_inbound
 from tests.factories import NOW
 from tests.factories import invite
