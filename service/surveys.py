@@ -10,6 +10,7 @@ from flows.definitions import bundled_survey_paths
 from flows.definitions import parse_survey
 from flows.model import Survey
 
+from .models import Campaign
 from .models import SurveyVersion
 
 
@@ -84,3 +85,10 @@ def survey_title(survey, *languages: str) -> str:
         if survey.title.get(language):
             return survey.title[language]
     return survey.key
+
+
+def offered_languages(campaign: Campaign) -> tuple[str, ...]:
+    """The campaign's languages that its survey has, in the survey's order."""
+    survey = survey_of(campaign.survey_version)
+    chosen = set(campaign.languages or survey.languages)
+    return tuple(language for language in survey.languages if language in chosen) or survey.languages

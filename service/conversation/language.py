@@ -13,16 +13,8 @@ from flows.languages import ASK
 from flows.languages import resolve
 from flows.model import MENU_DUE
 
-from ..models import Campaign
 from ..models import Invitation
-from ..surveys import survey_of
-
-
-def offered_languages(campaign: Campaign) -> tuple[str, ...]:
-    """The campaign's languages that its survey has, in the survey's order."""
-    survey = survey_of(campaign.survey_version)
-    chosen = set(campaign.languages or survey.languages)
-    return tuple(language for language in survey.languages if language in chosen) or survey.languages
+from ..surveys import offered_languages
 
 
 def starting_state(invitation: Invitation, hint: str | None) -> dict:

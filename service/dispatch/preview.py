@@ -25,7 +25,7 @@ from flows.reminders import REMINDER
 from flows.segments import count
 
 from ..outbox.code_slots import render
-from ..conversation.language import offered_languages
+from ..surveys import offered_languages
 from .invitations import invitation_text
 from ..models import Campaign
 from ..models import Invitation
