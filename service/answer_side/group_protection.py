@@ -1,8 +1,9 @@
 """Group-level protection (A6): which blocks of respondents a campaign's results may show, and why not.
 
 The unit of protection is a block (node x group column). A block with 1 to
-k-1 answers shows none of its figures; a shown block shows its whole
-distribution. The reader is assumed to know every shown figure, the number
+k-1 answers shows none of its figures, nor does a block a release held back
+(it gained 1 to k-1 answers since the release before: results.change_holds);
+a shown block shows its whole distribution. The reader is assumed to know every shown figure, the number
 of answers of every leaf block (the live progress counts) and that counts
 are whole and never negative. Complements are hidden until, for every
 question, no figure of a hidden block can be worked out:
